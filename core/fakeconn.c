@@ -1,0 +1,223 @@
+#include "fakeconn.h"
+
+#include <string.h>
+
+static void tx_set(struct fakeconn *c, struct fakeconn_tx *tx, uint8_t flags)
+{
+	tx->flags = flags;
+	tx->seq = c->seq;
+	tx->ack = c->ack;
+	/* phantun's build_tcp_packet records every ack it puts on the wire;
+	 * the pure-ACK rule compares against it. */
+	c->last_ack = c->ack;
+}
+
+void fakeconn_init(struct fakeconn *c, const struct tuple *t, uint64_t now)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = *t;
+	c->created = now;
+	c->last_active = now;
+	c->tuple_next = c->peer_next = -1;
+	c->pend_head = c->pend_tail = -1;
+}
+
+static uint8_t hs_flags(const struct fakeconn *c)
+{
+	return c->state == FAKECONN_SYN_RCVD ? (SEG_SYN | SEG_ACK) : SEG_SYN;
+}
+
+/* phantun's connect/accept loop: RETRIES (6) iterations, each either a
+ * send (when the previous wait timed out) or a 1 s wait. The loop ending
+ * is a failure, even right after a send (spec: Handshake, Retries). */
+static unsigned hs_next_step(struct fakeconn *c, uint64_t now,
+			     struct fakeconn_tx *tx,
+			     enum fakeconn_reason *reason)
+{
+	unsigned act = 0;
+
+	if (c->hs_steps >= FAKECONN_HS_STEPS) {
+		*reason = FAKECONN_HS_TIMEOUT;
+		return FAKECONN_CLOSE;
+	}
+	if (c->hs_send_due) {
+		tx_set(c, tx, hs_flags(c));
+		c->hs_send_due = false;
+		c->hs_steps++;
+		act = FAKECONN_SEND;
+		if (c->hs_steps >= FAKECONN_HS_STEPS) {
+			*reason = FAKECONN_HS_TIMEOUT;
+			return act | FAKECONN_CLOSE;
+		}
+	}
+	c->deadline = now + FAKECONN_HS_WAIT_MS;
+	return act;
+}
+
+unsigned fakeconn_connect(struct fakeconn *c, uint64_t now,
+			  struct fakeconn_tx *tx)
+{
+	enum fakeconn_reason unused;
+
+	c->state = FAKECONN_SYN_SENT;
+	c->seq = 0;
+	c->ack = 0;
+	c->hs_steps = 0;
+	c->hs_send_due = true;
+	return hs_next_step(c, now, tx, &unused);
+}
+
+unsigned fakeconn_accept(struct fakeconn *c, uint64_t now, uint32_t syn_seq,
+			 struct fakeconn_tx *tx)
+{
+	enum fakeconn_reason unused;
+
+	c->state = FAKECONN_SYN_RCVD;
+	c->seq = 0;
+	c->ack = syn_seq + 1;
+	c->hs_steps = 0;
+	c->hs_send_due = true;
+	return hs_next_step(c, now, tx, &unused);
+}
+
+static unsigned input_handshake(struct fakeconn *c, uint64_t now,
+				const struct segment *s,
+				struct fakeconn_tx *tx,
+				enum fakeconn_reason *reason)
+{
+	if (s->flags & SEG_RST) {
+		*reason = FAKECONN_HS_RESET;
+		return FAKECONN_CLOSE;
+	}
+	/* Both checks compare the whole flags byte and want ack == seq + 1
+	 * (spec: Handshake 3 and 4). */
+	if (c->state == FAKECONN_SYN_SENT && s->flags == (SEG_SYN | SEG_ACK) &&
+	    s->ack == c->seq + 1) {
+		c->seq++;
+		c->ack = s->seq + 1;
+		c->state = FAKECONN_ESTABLISHED;
+		c->last_active = now;
+		tx_set(c, tx, SEG_ACK);
+		return FAKECONN_SEND | FAKECONN_ESTABLISH;
+	}
+	if (c->state == FAKECONN_SYN_RCVD && s->flags == SEG_ACK &&
+	    s->ack == c->seq + 1) {
+		/* The completing ACK's payload is discarded (spec: Handshake
+		 * 4): if the pure ACK was lost, the first datagram is too. */
+		c->seq++;
+		c->state = FAKECONN_ESTABLISHED;
+		c->last_active = now;
+		return FAKECONN_ESTABLISH;
+	}
+	/* Anything else uses up the wait step without a resend. */
+	c->hs_steps++;
+	return hs_next_step(c, now, tx, reason);
+}
+
+static unsigned input_established(struct fakeconn *c, uint64_t now,
+				  const struct segment *s,
+				  struct fakeconn_tx *tx,
+				  enum fakeconn_reason *reason)
+{
+	unsigned act = 0;
+
+	c->last_active = now;
+	c->stats.segs_in++;
+	if (s->flags & SEG_RST) {
+		*reason = FAKECONN_RESET;
+		return FAKECONN_CLOSE;
+	}
+	/* Flags, order and window are not checked: ack follows the last
+	 * segment received, even backwards (spec: Established). */
+	uint32_t new_ack = s->seq + s->len;
+	uint32_t last_ack = c->last_ack;
+	c->ack = new_ack;
+	if ((uint32_t)(new_ack - last_ack) > FAKECONN_MAX_UNACKED) {
+		tx_set(c, tx, SEG_ACK);
+		act |= FAKECONN_SEND;
+	}
+	if (s->len > 0)
+		act |= FAKECONN_DELIVER;
+	return act;
+}
+
+unsigned fakeconn_input(struct fakeconn *c, uint64_t now,
+			const struct segment *s, struct fakeconn_tx *tx,
+			enum fakeconn_reason *reason)
+{
+	*reason = FAKECONN_OK;
+	if (c->state == FAKECONN_ESTABLISHED)
+		return input_established(c, now, s, tx, reason);
+	return input_handshake(c, now, s, tx, reason);
+}
+
+uint64_t fakeconn_deadline(const struct fakeconn *c, uint32_t idle_ms)
+{
+	if (c->state == FAKECONN_ESTABLISHED)
+		return c->last_active + idle_ms;
+	return c->deadline;
+}
+
+unsigned fakeconn_timeout(struct fakeconn *c, uint64_t now, uint32_t idle_ms,
+			  struct fakeconn_tx *tx, enum fakeconn_reason *reason)
+{
+	*reason = FAKECONN_OK;
+	if (now < fakeconn_deadline(c, idle_ms))
+		return 0;
+	if (c->state == FAKECONN_ESTABLISHED) {
+		*reason = FAKECONN_IDLE;
+		return FAKECONN_CLOSE;
+	}
+	c->hs_steps++;
+	c->hs_send_due = true;
+	return hs_next_step(c, now, tx, reason);
+}
+
+void fakeconn_data(struct fakeconn *c, uint64_t now, uint32_t len,
+		   struct fakeconn_tx *tx)
+{
+	tx_set(c, tx, SEG_ACK);
+	/* seq counts every datagram handed to the link, even one too big for
+	 * the path (spec: Established; capture a's closing RST). */
+	c->seq += len;
+	c->last_active = now;
+}
+
+void fakeconn_pure_ack(struct fakeconn *c, struct fakeconn_tx *tx)
+{
+	tx_set(c, tx, SEG_ACK);
+}
+
+const char *fakeconn_state_name(enum fakeconn_state s)
+{
+	switch (s) {
+	case FAKECONN_SYN_SENT:
+		return "syn-sent";
+	case FAKECONN_SYN_RCVD:
+		return "syn-received";
+	case FAKECONN_ESTABLISHED:
+		return "established";
+	case FAKECONN_FREE:
+		break;
+	}
+	return "free";
+}
+
+const char *fakeconn_reason_name(enum fakeconn_reason r)
+{
+	switch (r) {
+	case FAKECONN_HS_TIMEOUT:
+		return "no answer to handshake";
+	case FAKECONN_HS_RESET:
+		return "reset during handshake";
+	case FAKECONN_RESET:
+		return "reset by peer";
+	case FAKECONN_IDLE:
+		return "idle timeout";
+	case FAKECONN_LOCAL_CLOSE:
+		return "closed locally";
+	case FAKECONN_OK:
+		break;
+	}
+	return "ok";
+}

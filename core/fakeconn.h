@@ -1,0 +1,116 @@
+/*
+ * fakeconn: one fake-TCP connection, phantun 0.8 semantics (spec:
+ * Handshake, Established, Closing). Pure state machine: each event returns
+ * what the relay must do (send a segment, deliver a payload, establish,
+ * close with RST); the relay owns the I/O.
+ */
+#ifndef FAUXTCP_FAKECONN_H
+#define FAUXTCP_FAKECONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "segment.h"
+
+/* phantun: TIMEOUT 1 s per wait, RETRIES 6 loop steps, UDP_TTL 180 s,
+ * MAX_UNACKED_LEN 128 MiB. */
+#define FAKECONN_HS_WAIT_MS 1000u
+#define FAKECONN_HS_STEPS 6u
+#define FAKECONN_IDLE_MS 180000u
+#define FAKECONN_MAX_UNACKED (128u * 1024u * 1024u)
+
+enum fakeconn_state {
+	FAKECONN_FREE = 0,
+	FAKECONN_SYN_SENT,
+	FAKECONN_SYN_RCVD,
+	FAKECONN_ESTABLISHED,
+};
+
+enum fakeconn_reason {
+	FAKECONN_OK = 0,
+	FAKECONN_HS_TIMEOUT,  /* no answer to SYN (SYN|ACK) after 3 tries */
+	FAKECONN_HS_RESET,    /* RST during the handshake */
+	FAKECONN_RESET,       /* RST while established */
+	FAKECONN_IDLE,        /* 180 s without traffic */
+	FAKECONN_LOCAL_CLOSE, /* shutdown, UDP side failed, eviction */
+};
+
+/* A UDP endpoint, as plain bytes (no OS types in core/). */
+struct endpoint {
+	uint8_t family; /* 4 or 6 */
+	uint8_t pad;
+	uint16_t port;
+	uint8_t addr[16];
+};
+
+struct fakeconn_stats {
+	uint64_t dgrams_out, bytes_out; /* UDP side to fake TCP */
+	uint64_t dgrams_in, bytes_in;   /* fake TCP to UDP side */
+	uint64_t segs_in;
+	uint64_t too_big, pending_dropped;
+};
+
+struct fakeconn {
+	struct tuple t;
+	enum fakeconn_state state;
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t last_ack; /* the ack field of the last segment we sent */
+	uint8_t hs_steps;  /* phantun's handshake loop steps used */
+	bool hs_send_due;
+	uint64_t deadline; /* handshake: end of the current wait */
+	uint64_t last_active;
+	uint64_t created;
+
+	/* Client: the UDP peer this connection serves and the local address
+	 * it wrote to (replies leave from there). */
+	struct endpoint peer;
+	struct endpoint peer_local;
+
+	/* Owned by conntable and the relay. */
+	int32_t tuple_next, peer_next;
+	struct fakeconn *tprev, *tnext; /* timer list */
+	uint8_t timer_list;             /* which list: 0 none, 1 handshake, 2 idle */
+	int32_t pend_head, pend_tail;   /* client: datagrams held while connecting */
+	void *user;                     /* the daemon's per-connection state */
+	struct fakeconn_stats stats;
+};
+
+/* What the relay must do after an event, as a bit set. */
+#define FAKECONN_SEND 1u      /* send the returned header (no payload) */
+#define FAKECONN_DELIVER 2u   /* deliver the segment's payload (len > 0) */
+#define FAKECONN_ESTABLISH 4u /* handshake completed */
+#define FAKECONN_CLOSE 8u     /* send RST (seq = c->seq, ack 0) and free */
+
+struct fakeconn_tx {
+	uint8_t flags;
+	uint32_t seq;
+	uint32_t ack;
+};
+
+void fakeconn_init(struct fakeconn *c, const struct tuple *t, uint64_t now);
+/* Client: first SYN. */
+unsigned fakeconn_connect(struct fakeconn *c, uint64_t now,
+			  struct fakeconn_tx *tx);
+/* Server: a SYN with seq 0 on the listening port. */
+unsigned fakeconn_accept(struct fakeconn *c, uint64_t now, uint32_t syn_seq,
+			 struct fakeconn_tx *tx);
+/* A segment for this connection; *reason is set when CLOSE is returned. */
+unsigned fakeconn_input(struct fakeconn *c, uint64_t now,
+			const struct segment *s, struct fakeconn_tx *tx,
+			enum fakeconn_reason *reason);
+/* Timer: handshake wait ended, or idle timeout. */
+unsigned fakeconn_timeout(struct fakeconn *c, uint64_t now, uint32_t idle_ms,
+			  struct fakeconn_tx *tx, enum fakeconn_reason *reason);
+/* When fakeconn_timeout next has something to do. */
+uint64_t fakeconn_deadline(const struct fakeconn *c, uint32_t idle_ms);
+/* Header of a data segment carrying len bytes; advances seq. */
+void fakeconn_data(struct fakeconn *c, uint64_t now, uint32_t len,
+		   struct fakeconn_tx *tx);
+/* Header of a pure ACK with the current seq/ack. */
+void fakeconn_pure_ack(struct fakeconn *c, struct fakeconn_tx *tx);
+
+const char *fakeconn_state_name(enum fakeconn_state s);
+const char *fakeconn_reason_name(enum fakeconn_reason r);
+
+#endif

@@ -1,0 +1,658 @@
+#include "relay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/init.h"
+#include "lwip/ip.h"
+#include "lwip/pbuf.h"
+#include "lwip/raw.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+
+/* lwIP (NO_SYS) is one instance per process and reads time through
+ * sys_now(): these are the globals lwIP imposes. The clock is fed from the
+ * `now` every relay entry point receives, counted from the first one so
+ * lwIP's 32-bit timer arithmetic starts near zero. */
+static uint64_t lwip_clock_ms;
+static uint64_t lwip_clock_base;
+static bool lwip_clock_started;
+static bool lwip_ready;
+static struct relay *relay_instance;
+
+u32_t sys_now(void)
+{
+	return (u32_t)lwip_clock_ms;
+}
+
+enum { TL_NONE = 0, TL_HANDSHAKE = 1, TL_IDLE = 2 };
+
+struct timer_list {
+	struct fakeconn *head, *tail;
+};
+
+struct pending {
+	int32_t next;
+	uint16_t len;
+	uint8_t data[RELAY_PENDING_BYTES];
+};
+
+struct relay {
+	struct relay_config cfg;
+	struct relay_hooks hooks;
+	struct netif *netif;
+	struct raw_pcb *tcp_pcb;
+	struct raw_pcb *icmp6_pcb;
+	struct conntable ct;
+	struct timer_list lists[3];
+	struct relay_stats stats;
+	uint64_t now;
+	unsigned rx_flags;
+	int32_t pend_free;
+	struct pending pend[RELAY_PENDING_SLOTS];
+	uint8_t handshake[RELAY_PENDING_BYTES];
+	uint8_t scratch[65536];
+};
+
+static void set_now(struct relay *r, uint64_t now)
+{
+	if (!lwip_clock_started) {
+		lwip_clock_base = now;
+		lwip_clock_started = true;
+	}
+	lwip_clock_ms = now - lwip_clock_base;
+	r->now = now;
+}
+
+/* ---- timer lists: handshake waits all last 1 s and idle deadlines all
+ * move by the same amount, so appending keeps each list sorted. ---- */
+
+static void tl_unlink(struct relay *r, struct fakeconn *c)
+{
+	struct timer_list *l = &r->lists[c->timer_list];
+
+	if (c->timer_list == TL_NONE)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		l->head = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		l->tail = c->tprev;
+	c->tprev = c->tnext = NULL;
+	c->timer_list = TL_NONE;
+}
+
+static void tl_append(struct relay *r, struct fakeconn *c, uint8_t which)
+{
+	struct timer_list *l = &r->lists[which];
+
+	tl_unlink(r, c);
+	c->timer_list = which;
+	c->tprev = l->tail;
+	c->tnext = NULL;
+	if (l->tail)
+		l->tail->tnext = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void touch(struct relay *r, struct fakeconn *c)
+{
+	tl_append(r, c, c->state == FAKECONN_ESTABLISHED ? TL_IDLE
+							 : TL_HANDSHAKE);
+}
+
+/* ---- output ---- */
+
+static int emit(struct relay *r, const struct tuple *t, uint8_t flags,
+		uint32_t seq, uint32_t ack, const uint8_t *payload, size_t len)
+{
+	size_t n = segment_size(t->family, flags, len);
+	ip_addr_t src, dst;
+
+	if (!r->netif) {
+		r->stats.link_errors++;
+		return -ENETDOWN;
+	}
+	struct pbuf *p = pbuf_alloc(PBUF_LINK, (u16_t)n, PBUF_POOL);
+	if (!p) {
+		r->stats.no_buffer++;
+		return -ENOBUFS;
+	}
+	segment_build(p, t, seq, ack, flags, payload, len);
+	tuple_to_ip_addrs(t, &src, &dst);
+	err_t err = raw_sendto_if_src(r->tcp_pcb, p, &dst, r->netif, &src);
+	pbuf_free(p);
+	if (err != ERR_OK) {
+		r->stats.link_errors++;
+		return -EIO;
+	}
+	r->stats.segs_out++;
+	return 0;
+}
+
+size_t relay_max_payload(const struct relay *r, uint8_t family)
+{
+	size_t mtu = r->netif ? r->netif->mtu : 0;
+	size_t hdr = (family == 6 ? SEG_IP6_HLEN : SEG_IP4_HLEN) + SEG_TCP_HLEN;
+
+	return mtu > hdr ? mtu - hdr : 0;
+}
+
+static int send_payload(struct relay *r, struct fakeconn *c,
+			const uint8_t *data, size_t len)
+{
+	struct fakeconn_tx tx;
+
+	fakeconn_data(c, r->now, (uint32_t)len, &tx);
+	touch(r, c);
+	if (len > relay_max_payload(r, c->t.family)) {
+		c->stats.too_big++;
+		r->stats.too_big++;
+		return -EMSGSIZE;
+	}
+	int err = emit(r, &c->t, tx.flags, tx.seq, tx.ack, data, len);
+	if (err == 0) {
+		c->stats.dgrams_out++;
+		c->stats.bytes_out += len;
+	}
+	return err;
+}
+
+/* ---- datagrams held while a client connection completes its handshake */
+
+static int pend_push(struct relay *r, struct fakeconn *c, const uint8_t *data,
+		     size_t len)
+{
+	unsigned held = 0;
+
+	for (int32_t i = c->pend_head; i >= 0; i = r->pend[i].next)
+		held++;
+	if (held >= RELAY_PENDING_PER_CONN || r->pend_free < 0) {
+		c->stats.pending_dropped++;
+		r->stats.pending_dropped++;
+		return -ENOBUFS;
+	}
+	/* Too big for the link: only its length matters (it advances seq).
+	 * Fits the link but not a slot: cannot be held. */
+	if (len > RELAY_PENDING_BYTES && len <= relay_max_payload(r, c->t.family)) {
+		c->stats.pending_dropped++;
+		r->stats.pending_dropped++;
+		return -ENOBUFS;
+	}
+	int32_t i = r->pend_free;
+	struct pending *p = &r->pend[i];
+	r->pend_free = p->next;
+	p->next = -1;
+	p->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
+	if (len <= sizeof(p->data))
+		memcpy(p->data, data, len);
+	if (c->pend_tail >= 0)
+		r->pend[c->pend_tail].next = i;
+	else
+		c->pend_head = i;
+	c->pend_tail = i;
+	return 0;
+}
+
+static struct pending *pend_pop(struct relay *r, struct fakeconn *c)
+{
+	int32_t i = c->pend_head;
+
+	if (i < 0)
+		return NULL;
+	c->pend_head = r->pend[i].next;
+	if (c->pend_head < 0)
+		c->pend_tail = -1;
+	r->pend[i].next = r->pend_free;
+	r->pend_free = i;
+	return &r->pend[i];
+}
+
+/* ---- connection lifecycle ---- */
+
+static void finish(struct relay *r, struct fakeconn *c,
+		   enum fakeconn_reason reason)
+{
+	/* Every close sends RST with the current seq and ack 0, whatever the
+	 * cause (spec: Closing; pcaps a, c1, c2, d1, d2, h). */
+	emit(r, &c->t, SEG_RST, c->seq, 0, NULL, 0);
+	if (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET)
+		r->stats.hs_failed++;
+	else if (reason == FAKECONN_RESET)
+		r->stats.resets_in++;
+	else if (reason == FAKECONN_IDLE)
+		r->stats.idle_closed++;
+	while (pend_pop(r, c)) {
+		c->stats.pending_dropped++;
+		r->stats.pending_dropped++;
+	}
+	tl_unlink(r, c);
+	if (r->hooks.conn_event)
+		r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_CLOSED, reason);
+	if (r->cfg.role == RELAY_CLIENT && r->hooks.release_port)
+		r->hooks.release_port(r->hooks.ctx, &c->t);
+	conntable_remove(&r->ct, c);
+}
+
+static void on_established(struct relay *r, struct fakeconn *c)
+{
+	struct fakeconn_tx tx;
+	struct pending *p;
+
+	touch(r, c);
+	if (r->hooks.conn_event)
+		r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_ESTABLISHED,
+				    FAKECONN_OK);
+	if (c->state != FAKECONN_ESTABLISHED)
+		return; /* closed by the hook (UDP side could not open) */
+	if (r->cfg.role == RELAY_SERVER && r->cfg.ack_after_accept) {
+		fakeconn_pure_ack(c, &tx);
+		emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0);
+	}
+	/* The handshake packet goes first, then what waited (spec:
+	 * Optional handshake packet; pcap f). */
+	if (r->cfg.handshake_len)
+		send_payload(r, c, r->handshake, r->cfg.handshake_len);
+	while ((p = pend_pop(r, c)) != NULL)
+		send_payload(r, c, p->data, p->len);
+}
+
+static void apply(struct relay *r, struct fakeconn *c, unsigned act,
+		  const struct fakeconn_tx *tx, const struct segment *s,
+		  enum fakeconn_reason reason)
+{
+	if (act & FAKECONN_SEND)
+		emit(r, &c->t, tx->flags, tx->seq, tx->ack, NULL, 0);
+	if (act & FAKECONN_CLOSE) {
+		finish(r, c, reason);
+		return;
+	}
+	if (act & FAKECONN_ESTABLISH) {
+		on_established(r, c);
+		return;
+	}
+	touch(r, c);
+	if ((act & FAKECONN_DELIVER) && s) {
+		c->stats.dgrams_in++;
+		c->stats.bytes_in += s->len;
+		if (r->hooks.deliver)
+			r->hooks.deliver(r->hooks.ctx, c, s->payload, s->len);
+	}
+}
+
+/* ---- segment input ---- */
+
+static bool owns_port(struct relay *r, const struct tuple *t)
+{
+	if (r->cfg.own_all_ports)
+		return true;
+	if (r->cfg.role == RELAY_SERVER && t->lport == r->cfg.listen_port)
+		return true;
+	return r->hooks.holds_port && r->hooks.holds_port(r->hooks.ctx, t);
+}
+
+static bool from_server(const struct relay *r, const struct tuple *t)
+{
+	ip_addr_t l, rem;
+
+	tuple_to_ip_addrs(t, &l, &rem);
+	return t->rport == r->cfg.remote_port &&
+	       ip_addr_cmp(&rem, &r->cfg.remote);
+}
+
+static void on_syn(struct relay *r, const struct segment *s)
+{
+	struct fakeconn_tx tx;
+
+	if (s->seq != 0) {
+		/* +1 for the SYN, wrapping (spec: Handshake 2; pcap d1). */
+		emit(r, &s->t, SEG_RST | SEG_ACK, 0, s->seq + s->len + 1u, NULL, 0);
+		r->stats.bad_syn_rst_sent++;
+		return;
+	}
+	struct fakeconn *c = conntable_insert(&r->ct, &s->t, r->now);
+	if (!c) {
+		r->stats.table_full++;
+		return;
+	}
+	unsigned act = fakeconn_accept(c, r->now, s->seq, &tx);
+	apply(r, c, act, &tx, NULL, FAKECONN_OK);
+}
+
+static void on_segment(struct relay *r, const struct segment *s)
+{
+	struct fakeconn_tx tx;
+	enum fakeconn_reason reason;
+
+	r->stats.segs_in++;
+	struct fakeconn *c = conntable_find(&r->ct, &s->t);
+	if (c) {
+		unsigned act = fakeconn_input(c, r->now, s, &tx, &reason);
+		apply(r, c, act, &tx, s, reason);
+		return;
+	}
+	if (r->cfg.role == RELAY_CLIENT && !from_server(r, &s->t)) {
+		r->stats.drop_unexpected_source++;
+		return;
+	}
+	if (!owns_port(r, &s->t)) {
+		r->stats.drop_foreign++;
+		return;
+	}
+	if (r->cfg.role == RELAY_SERVER && s->flags == SEG_SYN &&
+	    s->t.lport == r->cfg.listen_port) {
+		on_syn(r, s);
+		return;
+	}
+	if (s->flags & SEG_RST) {
+		r->stats.stray_rst_ignored++;
+		return;
+	}
+	/* Stray: RST|ACK, seq = its ack, ack = its seq + len, no +1 for SYN
+	 * or FIN (spec: Closing and strays; pcaps e1, e2, h). */
+	emit(r, &s->t, SEG_RST | SEG_ACK, s->ack, s->seq + s->len, NULL, 0);
+	r->stats.stray_rst_sent++;
+}
+
+static void count_parse_error(struct relay *r, int err)
+{
+	switch (err) {
+	case SEG_ERR_TRUNCATED:
+		r->stats.drop_truncated++;
+		break;
+	case SEG_ERR_BAD_HEADER:
+		r->stats.drop_bad_header++;
+		break;
+	case SEG_ERR_CHECKSUM:
+		r->stats.drop_checksum++;
+		break;
+	default:
+		r->stats.drop_not_tcp++;
+		break;
+	}
+}
+
+static u8_t recv_tcp(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+		     const ip_addr_t *addr)
+{
+	struct relay *r = arg;
+	struct segment s;
+	bool verify = r->cfg.verify_checksum && !(r->rx_flags & RELAY_RX_CSUM_OK);
+
+	(void)pcb;
+	(void)addr;
+	int err = segment_parse(p, (uint16_t)ip_current_header_tot_len(), verify,
+				r->scratch, sizeof(r->scratch), &s);
+	if (err)
+		count_parse_error(r, err);
+	else
+		on_segment(r, &s);
+	pbuf_free(p);
+	return 1;
+}
+
+/* lwIP would answer echo requests, neighbour solicitations and router
+ * messages for addresses the kernel owns (and answers) too. Only
+ * neighbour advertisements (answers to our own solicitations) and error
+ * messages reach lwIP's ICMPv6. */
+static u8_t recv_icmp6(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+		       const ip_addr_t *addr)
+{
+	u8_t type;
+
+	(void)arg;
+	(void)pcb;
+	(void)addr;
+	if (pbuf_copy_partial(p, &type, 1, ip_current_header_tot_len()) != 1)
+		type = 0xff;
+	if (type < 128 || type == 136)
+		return 0;
+	pbuf_free(p);
+	return 1;
+}
+
+/* ---- public entry points ---- */
+
+static int setup_pcbs(struct relay *r)
+{
+	r->tcp_pcb = raw_new_ip_type(IPADDR_TYPE_ANY, 6);
+	r->icmp6_pcb = raw_new_ip_type(IPADDR_TYPE_V6, 58);
+	if (!r->tcp_pcb || !r->icmp6_pcb)
+		return -ENOMEM;
+	/* We write the IP header ourselves: lwIP's IPv4 output numbers IP
+	 * ids and clears DF, phantun sends id 0 with DF (spec: Packets). */
+	raw_setflags(r->tcp_pcb, RAW_FLAGS_HDRINCL);
+	raw_recv(r->tcp_pcb, recv_tcp, r);
+	raw_recv(r->icmp6_pcb, recv_icmp6, r);
+	return 0;
+}
+
+int relay_attach(struct relay *r, struct netif *netif)
+{
+	if (!netif)
+		return -EINVAL;
+	r->netif = netif;
+	raw_bind_netif(r->tcp_pcb, netif);
+	raw_bind_netif(r->icmp6_pcb, netif);
+	return 0;
+}
+
+static void relay_lwip_init(void)
+{
+	if (!lwip_ready) {
+		lwip_init();
+		lwip_ready = true;
+	}
+}
+
+int relay_create(struct relay **out, const struct relay_config *cfg,
+		 const struct relay_hooks *hooks)
+{
+	struct relay *r;
+
+	*out = NULL;
+	if (relay_instance)
+		return -EBUSY;
+	if (!hooks->random || cfg->max_conns == 0 ||
+	    cfg->handshake_len > RELAY_PENDING_BYTES)
+		return -EINVAL;
+	relay_lwip_init();
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->cfg = *cfg;
+	r->hooks = *hooks;
+	if (r->cfg.idle_ms == 0)
+		r->cfg.idle_ms = FAKECONN_IDLE_MS;
+	if (cfg->handshake_len)
+		memcpy(r->handshake, cfg->handshake, cfg->handshake_len);
+	r->cfg.handshake = r->handshake;
+	for (int i = 0; i < RELAY_PENDING_SLOTS; i++)
+		r->pend[i].next = i + 1 < RELAY_PENDING_SLOTS ? i + 1 : -1;
+	r->pend_free = 0;
+	int err = conntable_init(&r->ct, cfg->max_conns, cfg->hash_seed);
+	if (!err)
+		err = setup_pcbs(r);
+	if (err) {
+		relay_destroy(r);
+		return err;
+	}
+	relay_instance = r;
+	*out = r;
+	return 0;
+}
+
+void relay_destroy(struct relay *r)
+{
+	if (!r)
+		return;
+	if (r->tcp_pcb)
+		raw_remove(r->tcp_pcb);
+	if (r->icmp6_pcb)
+		raw_remove(r->icmp6_pcb);
+	conntable_free(&r->ct);
+	if (relay_instance == r)
+		relay_instance = NULL;
+	free(r);
+}
+
+void relay_link_input(struct relay *r, uint64_t now, const uint8_t *frame,
+		      size_t len, unsigned flags)
+{
+	set_now(r, now);
+	if (!r->netif)
+		return;
+	if (len == 0 || len > UINT16_MAX) {
+		r->stats.drop_truncated++;
+		return;
+	}
+	/* lwIP reads the frame in place and never keeps received pbufs
+	 * (NO_SYS, no reassembly), so a reference pbuf avoids a copy. */
+	struct pbuf *p = pbuf_alloc_reference((void *)(uintptr_t)frame,
+					      (u16_t)len, PBUF_REF);
+	if (!p) {
+		r->stats.no_buffer++;
+		return;
+	}
+	r->rx_flags = flags;
+	if (r->netif->input(p, r->netif) != ERR_OK)
+		pbuf_free(p);
+	r->rx_flags = 0;
+}
+
+static int client_open(struct relay *r, const struct endpoint *peer,
+		       const struct endpoint *local, struct fakeconn **out)
+{
+	const uint32_t span = CONNTABLE_PORT_MAX - CONNTABLE_PORT_MIN + 1;
+	struct fakeconn_tx tx;
+	struct tuple t;
+
+	if (r->ct.count >= r->ct.cap) {
+		r->stats.table_full++;
+		return -EAGAIN;
+	}
+	/* phantun: a random start in 32768..=60999, counting up and skipping
+	 * ports in use. Unlike phantun we wrap around instead of failing
+	 * when the start was near the top. */
+	uint32_t start = r->hooks.random(r->hooks.ctx) % span;
+	for (uint32_t i = 0; i < span; i++) {
+		uint16_t port = (uint16_t)(CONNTABLE_PORT_MIN + (start + i) % span);
+		tuple_from_ip_addrs(&t, &r->cfg.local, port, &r->cfg.remote,
+				    r->cfg.remote_port);
+		if (conntable_find(&r->ct, &t))
+			continue;
+		if (r->hooks.claim_port && r->hooks.claim_port(r->hooks.ctx, &t) < 0)
+			continue;
+		struct fakeconn *c = conntable_insert(&r->ct, &t, r->now);
+		c->peer = *peer;
+		c->peer_local = *local;
+		conntable_index_peer(&r->ct, c);
+		unsigned act = fakeconn_connect(c, r->now, &tx);
+		apply(r, c, act, &tx, NULL, FAKECONN_OK);
+		*out = c;
+		return 0;
+	}
+	r->stats.ports_exhausted++;
+	return -EAGAIN;
+}
+
+int relay_client_datagram(struct relay *r, uint64_t now,
+			  const struct endpoint *peer,
+			  const struct endpoint *local, const uint8_t *data,
+			  size_t len)
+{
+	struct fakeconn *c;
+
+	set_now(r, now);
+	c = conntable_find_peer(&r->ct, peer);
+	if (!c) {
+		int err = client_open(r, peer, local, &c);
+		if (err)
+			return err;
+	}
+	if (c->state == FAKECONN_ESTABLISHED)
+		return send_payload(r, c, data, len);
+	return pend_push(r, c, data, len);
+}
+
+int relay_conn_datagram(struct relay *r, uint64_t now, struct fakeconn *c,
+			const uint8_t *data, size_t len)
+{
+	set_now(r, now);
+	if (c->state != FAKECONN_ESTABLISHED)
+		return -ENOTCONN;
+	return send_payload(r, c, data, len);
+}
+
+void relay_close(struct relay *r, uint64_t now, struct fakeconn *c,
+		 enum fakeconn_reason reason)
+{
+	set_now(r, now);
+	if (c->state != FAKECONN_FREE)
+		finish(r, c, reason);
+}
+
+static void close_one(struct fakeconn *c, void *arg)
+{
+	finish(arg, c, FAKECONN_LOCAL_CLOSE);
+}
+
+void relay_close_all(struct relay *r, uint64_t now)
+{
+	set_now(r, now);
+	conntable_foreach(&r->ct, close_one, r);
+}
+
+static void run_timeout(struct relay *r, struct fakeconn *c)
+{
+	struct fakeconn_tx tx;
+	enum fakeconn_reason reason;
+	unsigned act = fakeconn_timeout(c, r->now, r->cfg.idle_ms, &tx, &reason);
+
+	apply(r, c, act, &tx, NULL, reason);
+}
+
+void relay_poll(struct relay *r, uint64_t now)
+{
+	struct fakeconn *c;
+
+	set_now(r, now);
+	sys_check_timeouts();
+	while ((c = r->lists[TL_HANDSHAKE].head) && c->deadline <= now)
+		run_timeout(r, c);
+	while ((c = r->lists[TL_IDLE].head) &&
+	       c->last_active + r->cfg.idle_ms <= now)
+		run_timeout(r, c);
+}
+
+uint64_t relay_next_deadline(const struct relay *r)
+{
+	uint64_t next = UINT64_MAX;
+	const struct fakeconn *c;
+	u32_t lwip_sleep = sys_timeouts_sleeptime();
+
+	if ((c = r->lists[TL_HANDSHAKE].head) && c->deadline < next)
+		next = c->deadline;
+	if ((c = r->lists[TL_IDLE].head) && c->last_active + r->cfg.idle_ms < next)
+		next = c->last_active + r->cfg.idle_ms;
+	if (lwip_sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE &&
+	    r->now + lwip_sleep < next)
+		next = r->now + lwip_sleep;
+	return next;
+}
+
+const struct relay_stats *relay_stats(const struct relay *r)
+{
+	return &r->stats;
+}
+
+struct conntable *relay_conntable(struct relay *r)
+{
+	return &r->ct;
+}

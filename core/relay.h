@@ -1,0 +1,120 @@
+/*
+ * relay: the fake-TCP endpoint. It owns lwIP's raw PCBs, the connection
+ * table and the timers, and moves data between UDP datagrams (given to it
+ * by the daemon) and fake-TCP segments (through an lwIP netif). Pure: time
+ * comes in as arguments, randomness and all I/O through relay_hooks.
+ */
+#ifndef FAUXTCP_RELAY_H
+#define FAUXTCP_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conntable.h"
+#include "fakeconn.h"
+#include "lwip/ip_addr.h"
+#include "lwip/netif.h"
+
+enum relay_role { RELAY_CLIENT, RELAY_SERVER };
+
+enum relay_event {
+	RELAY_EV_ESTABLISHED, /* server: open the UDP flow to the remote */
+	RELAY_EV_CLOSED,      /* reason says why; the conn is freed after */
+};
+
+struct relay_config {
+	enum relay_role role;
+	uint16_t listen_port;  /* server */
+	ip_addr_t remote;      /* client: the server */
+	uint16_t remote_port;  /* client */
+	ip_addr_t local;       /* client: our source address */
+	const uint8_t *handshake; /* --handshake-packet content, or NULL */
+	uint16_t handshake_len;
+	uint32_t max_conns;
+	uint32_t idle_ms;      /* 0: phantun's 180 s */
+	/* TUN mode: every segment reaching the netif is ours, as in phantun.
+	 * AF_PACKET mode: the link is shared with the host, and only segments
+	 * for ports we hold (hooks.holds_port, the listening port) are. */
+	bool own_all_ports;
+	bool verify_checksum;
+	/* Send one pure ACK right after accepting, so that a conntrack on
+	 * the path learns our scaled window (docs/design.md). */
+	bool ack_after_accept;
+	uint32_t hash_seed; /* keys the connection table's hash */
+};
+
+struct relay_hooks {
+	void *ctx;
+	uint32_t (*random)(void *ctx);
+	/* A datagram out of the tunnel: client to c->peer, server to the
+	 * remote through c's UDP flow. */
+	void (*deliver)(void *ctx, struct fakeconn *c, const uint8_t *data,
+			size_t len);
+	void (*conn_event)(void *ctx, struct fakeconn *c, enum relay_event ev,
+			   enum fakeconn_reason reason);
+	/* Client: reserve a local port for t (the guard); 0 or -EADDRINUSE.
+	 * NULL: every port is free. */
+	int (*claim_port)(void *ctx, const struct tuple *t);
+	void (*release_port)(void *ctx, const struct tuple *t);
+	/* AF_PACKET mode: whether the port t->lport is held by us. */
+	bool (*holds_port)(void *ctx, const struct tuple *t);
+};
+
+struct relay_stats {
+	uint64_t segs_in, segs_out;
+	uint64_t drop_truncated, drop_bad_header, drop_checksum, drop_not_tcp;
+	uint64_t drop_foreign;            /* not a port of ours */
+	uint64_t drop_unexpected_source;  /* client: not from the server */
+	uint64_t stray_rst_sent, stray_rst_ignored, bad_syn_rst_sent;
+	uint64_t table_full, ports_exhausted;
+	uint64_t too_big, pending_dropped, no_buffer, link_errors;
+	uint64_t hs_failed, resets_in, idle_closed;
+};
+
+#define RELAY_PENDING_SLOTS 64
+#define RELAY_PENDING_PER_CONN 8
+#define RELAY_PENDING_BYTES 1500
+
+/* relay_link_input flags */
+#define RELAY_RX_CSUM_OK 1u /* the link verified the checksum already */
+
+struct relay;
+
+/* Sets up lwIP (once per process: call it before creating a netif) and
+ * the relay. -EBUSY if a relay exists: lwIP has one instance per process. */
+int relay_create(struct relay **out, const struct relay_config *cfg,
+		 const struct relay_hooks *hooks);
+/* The netif segments are sent and received on (again after a change). */
+int relay_attach(struct relay *r, struct netif *netif);
+void relay_destroy(struct relay *r);
+
+/* One frame (Ethernet, or IP for an L3 netif) from the link. The data is
+ * only read during the call. */
+void relay_link_input(struct relay *r, uint64_t now, const uint8_t *frame,
+		      size_t len, unsigned flags);
+/* Client: a datagram from a UDP peer, written to local. 0, or -EMSGSIZE
+ * (too big for the path), -ENOBUFS, -EAGAIN (table full, ports gone). */
+int relay_client_datagram(struct relay *r, uint64_t now,
+			  const struct endpoint *peer,
+			  const struct endpoint *local, const uint8_t *data,
+			  size_t len);
+/* Server: a datagram from the remote on c's UDP flow. */
+int relay_conn_datagram(struct relay *r, uint64_t now, struct fakeconn *c,
+			const uint8_t *data, size_t len);
+/* Closes c (RST to the peer), e.g. when its UDP side failed. */
+void relay_close(struct relay *r, uint64_t now, struct fakeconn *c,
+		 enum fakeconn_reason reason);
+void relay_close_all(struct relay *r, uint64_t now);
+
+/* Runs every timer due at now (handshake retries, idle, lwIP's own). */
+void relay_poll(struct relay *r, uint64_t now);
+/* The next time relay_poll has work, or UINT64_MAX. */
+uint64_t relay_next_deadline(const struct relay *r);
+
+const struct relay_stats *relay_stats(const struct relay *r);
+struct conntable *relay_conntable(struct relay *r);
+/* Largest datagram that fits the link in one segment. */
+size_t relay_max_payload(const struct relay *r, uint8_t family);
+
+#endif
