@@ -443,7 +443,7 @@ int relay_attach(struct relay *r, struct netif *netif)
 	return 0;
 }
 
-static void relay_lwip_init(void)
+void relay_lwip_init(void)
 {
 	if (!lwip_ready) {
 		lwip_init();

@@ -81,6 +81,9 @@ struct relay_stats {
 
 struct relay;
 
+/* Initialises lwIP once per process; later calls do nothing. */
+void relay_lwip_init(void);
+
 /* Sets up lwIP (once per process: call it before creating a netif) and
  * the relay. -EBUSY if a relay exists: lwIP has one instance per process. */
 int relay_create(struct relay **out, const struct relay_config *cfg,

@@ -229,7 +229,7 @@ void testnet_peer(struct endpoint *e, uint16_t port)
 }
 
 int testnet_datagram(struct testnet *n, uint16_t peer_port,
-		     const uint8_t *data, size_t len)
+		     const void *data, size_t len)
 {
 	struct endpoint peer, local;
 

@@ -78,7 +78,7 @@ void testnet_fini(struct testnet *n);
 void testnet_advance(struct testnet *n, uint64_t t);
 void testnet_input(struct testnet *n, const uint8_t *frame, size_t len);
 int testnet_datagram(struct testnet *n, uint16_t peer_port,
-		     const uint8_t *data, size_t len);
+		     const void *data, size_t len);
 /* The peer endpoint testnet_datagram uses for a port (127.0.0.1:port). */
 void testnet_peer(struct endpoint *e, uint16_t port);
 

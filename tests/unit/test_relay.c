@@ -1,0 +1,374 @@
+/*
+ * Rules the captures do not show, driven through the whole relay (lwIP
+ * input and output included) with crafted frames.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testnet.h"
+#include "wire.h"
+
+static const uint8_t cli4[4] = {192, 0, 2, 1};
+static const uint8_t srv4[4] = {192, 0, 2, 2};
+static const uint8_t other4[4] = {192, 0, 2, 99};
+
+static struct testnet n;
+
+static void client_setup(uint32_t max_conns)
+{
+	struct testnet_config c = {
+		.role = RELAY_CLIENT, .ether = true,
+		.local4 = "192.0.2.1", .local6 = "2001:db8::1",
+		.remote = "192.0.2.2", .remote_port = 4567,
+		.max_conns = max_conns,
+	};
+	cr_assert_eq(testnet_init(&n, &c), 0);
+	n.rng[n.nrng++] = 1000; /* first port 33768 */
+	testnet_advance(&n, 1000000);
+}
+
+static void server_setup(bool tun)
+{
+	struct testnet_config c = {
+		.role = RELAY_SERVER, .ether = !tun,
+		.local4 = "192.0.2.2", .local6 = "2001:db8::2",
+		.listen_port = 4567, .own_all_ports = tun, .max_conns = 2,
+	};
+	cr_assert_eq(testnet_init(&n, &c), 0);
+	testnet_advance(&n, 1000000);
+}
+
+static struct wire_pkt last_tx(void)
+{
+	struct wire_pkt w;
+
+	cr_assert_gt(n.ntx, 0, "nothing was sent");
+	struct testnet_frame *f = &n.tx[n.ntx - 1];
+	cr_assert_eq(wire_parse(f->data, f->len, n.cfg.ether, &w), 0);
+	cr_assert(wire_checksums_ok(f->data, f->len, n.cfg.ether));
+	return w;
+}
+
+static void send_seg(const uint8_t *src, const uint8_t *dst, uint16_t sport,
+		     uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+		     const void *payload, size_t len)
+{
+	uint8_t buf[2048];
+	size_t l = wire_build_tcp(buf, sizeof(buf), n.cfg.ether, 4, src, dst, sport,
+				  dport, seq, ack, flags, payload, len);
+	cr_assert_gt(l, 0);
+	testnet_input(&n, buf, l);
+}
+
+/* Client connected to the server with the server's ISN; returns our port. */
+static uint16_t client_established(uint32_t server_isn)
+{
+	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), 0);
+	struct wire_pkt syn = last_tx();
+	cr_assert_eq(syn.flags, SEG_SYN);
+	send_seg(srv4, cli4, 4567, syn.sport, server_isn, 1, SEG_SYN | SEG_ACK, NULL, 0);
+	cr_assert_eq(n.established, 1);
+	return syn.sport;
+}
+
+Test(relay, client_seq_and_ack_wrap_at_2_32)
+{
+	client_setup(8);
+	uint16_t port = client_established(0xffffffffu);
+	/* ACK's ack is their ISN + 1, wrapped; then the held datagram. */
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.ack, 0u);
+	cr_assert_eq(w.seq, 1u);
+	send_seg(srv4, cli4, 4567, port, 0xfffffff0u, 3, SEG_ACK, "0123456789abcdefXYZ", 19);
+	cr_assert_eq(n.ndl, 1);
+	cr_assert_eq(testnet_datagram(&n, 40001, "x", 1), 0);
+	w = last_tx();
+	cr_assert_eq(w.ack, 0x3u, "ack = seq + len, mod 2^32");
+	/* Our own seq wraps too. */
+	struct fakeconn *c = conntable_find_peer(relay_conntable(n.relay), &(struct endpoint){0});
+	cr_assert_null(c);
+	struct endpoint peer;
+	testnet_peer(&peer, 40001);
+	c = conntable_find_peer(relay_conntable(n.relay), &peer);
+	cr_assert_not_null(c);
+	c->seq = 0xfffffffeu;
+	cr_assert_eq(testnet_datagram(&n, 40001, "abcd", 4), 0);
+	cr_assert_eq(last_tx().seq, 0xfffffffeu);
+	cr_assert_eq(c->seq, 2u);
+}
+
+Test(relay, pure_ack_threshold_and_its_wrap)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	/* Last ack we sent: 1 (the handshake ACK and held datagram). */
+	size_t before = n.ntx;
+	uint32_t last = 1;
+	/* Exactly 128 MiB ahead: no pure ACK (rule is strictly greater). */
+	send_seg(srv4, cli4, 4567, port, last + FAKECONN_MAX_UNACKED - 1, 1, SEG_ACK, "a", 1);
+	cr_assert_eq(n.ntx, before);
+	/* One more byte: a pure ACK with the new ack. */
+	send_seg(srv4, cli4, 4567, port, last + FAKECONN_MAX_UNACKED, 1, SEG_ACK, "a", 1);
+	cr_assert_eq(n.ntx, before + 1);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_ACK);
+	cr_assert_eq(w.payload_len, 0);
+	cr_assert_eq(w.ack, last + FAKECONN_MAX_UNACKED + 1);
+	/* A late segment below the last ack sent: the difference wraps and
+	 * is huge, so phantun (and we) send a pure ACK, ack moving back. */
+	last = w.ack;
+	send_seg(srv4, cli4, 4567, port, last - 100, 1, SEG_ACK, "late", 4);
+	cr_assert_eq(n.ntx, before + 2);
+	cr_assert_eq(last_tx().ack, last - 96);
+}
+
+Test(relay, server_syn_with_payload_and_seq_zero_is_accepted)
+{
+	server_setup(true);
+	send_seg(cli4, srv4, 50001, 4567, 0, 77, SEG_SYN, "payload", 7);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_SYN | SEG_ACK);
+	cr_assert_eq(w.seq, 0u);
+	cr_assert_eq(w.ack, 1u, "ack ignores the SYN's payload");
+	cr_assert_eq(w.opts_len, 4);
+	cr_assert_eq(n.ndl, 0, "a SYN's payload is never delivered");
+	/* The completing ACK's payload is discarded too. */
+	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, "lost", 4);
+	cr_assert_eq(n.established, 1);
+	cr_assert_eq(n.ndl, 0);
+	send_seg(cli4, srv4, 50001, 4567, 5, 1, SEG_ACK, "kept", 4);
+	cr_assert_eq(n.ndl, 1);
+}
+
+Test(relay, server_syn_with_seq_and_payload_draws_rst_ack_plus_one)
+{
+	server_setup(true);
+	send_seg(cli4, srv4, 50001, 4567, 0xfffffff0u, 0, SEG_SYN, "0123456789abcdef", 16);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_RST | SEG_ACK);
+	cr_assert_eq(w.seq, 0u);
+	cr_assert_eq(w.ack, 1u, "0xfffffff0 + 16 + 1 wraps to 1");
+	cr_assert_eq(relay_conntable(n.relay)->count, 0);
+}
+
+Test(relay, syn_ece_cwr_is_a_stray)
+{
+	server_setup(true);
+	send_seg(cli4, srv4, 50001, 4567, 0, 1234, SEG_SYN | SEG_ECE | SEG_CWR, NULL, 0);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_RST | SEG_ACK);
+	cr_assert_eq(w.seq, 1234u, "seq = its ack");
+	cr_assert_eq(w.ack, 0u, "no +1 for the SYN");
+	cr_assert_eq(relay_conntable(n.relay)->count, 0);
+}
+
+Test(relay, rst_during_client_handshake_aborts)
+{
+	client_setup(8);
+	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), 0);
+	uint16_t port = last_tx().sport;
+	send_seg(srv4, cli4, 4567, port, 0, 0, SEG_RST, NULL, 0);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_RST);
+	cr_assert_eq(w.seq, 0u);
+	cr_assert_eq(w.ack, 0u);
+	cr_assert_eq(n.last_reason, FAKECONN_HS_RESET);
+	cr_assert_eq(relay_stats(n.relay)->pending_dropped, 1);
+	cr_assert_eq(n.nheld, 0, "the guard port is released");
+}
+
+Test(relay, junk_during_handshake_uses_a_step_then_fails_right_after_a_send)
+{
+	client_setup(8);
+	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), 0);
+	uint16_t port = last_tx().sport;
+	/* Step 1 (wait) is used by a junk segment: no resend. */
+	testnet_advance(&n, n.now + 500);
+	send_seg(srv4, cli4, 4567, port, 5, 9, SEG_ACK, NULL, 0);
+	cr_assert_eq(n.ntx, 1);
+	/* Steps: 2 wait (timeout at +1.5 s), 3 send, 4 wait, 5 send: the
+	 * loop ends right after the third SYN, with its RST. */
+	testnet_advance(&n, n.now + 1000);
+	cr_assert_eq(n.ntx, 2);
+	testnet_advance(&n, n.now + 1000);
+	cr_assert_eq(n.ntx, 4);
+	cr_assert_eq(n.tx[2].data[14 + 20 + 13], SEG_SYN);
+	cr_assert_eq(n.tx[3].data[14 + 20 + 13], SEG_RST);
+	cr_assert_eq(n.tx[2].t, n.tx[3].t);
+}
+
+Test(relay, idle_timeout_boundary)
+{
+	client_setup(8);
+	client_established(0);
+	uint64_t t0 = n.now;
+	size_t sent = n.ntx;
+	testnet_advance(&n, t0 + FAKECONN_IDLE_MS - 1);
+	cr_assert_eq(n.ntx, sent, "still open 1 ms before 180 s");
+	testnet_advance(&n, t0 + FAKECONN_IDLE_MS);
+	cr_assert_eq(n.ntx, sent + 1);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_RST);
+	cr_assert_eq(w.seq, 3u, "seq after the 2-byte datagram");
+	cr_assert_eq(n.last_reason, FAKECONN_IDLE);
+}
+
+Test(relay, traffic_pushes_the_idle_timeout)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	uint64_t t0 = n.now;
+	testnet_advance(&n, t0 + 100000);
+	/* An empty segment counts as traffic (spec: Established). */
+	send_seg(srv4, cli4, 4567, port, 1, 3, SEG_ACK, NULL, 0);
+	cr_assert_eq(n.ndl, 0, "empty payloads are not delivered");
+	testnet_advance(&n, t0 + FAKECONN_IDLE_MS + 1000);
+	cr_assert_eq(n.closed, 0);
+	testnet_advance(&n, t0 + 100000 + FAKECONN_IDLE_MS);
+	cr_assert_eq(n.closed, 1);
+}
+
+Test(relay, local_port_exhaustion)
+{
+	client_setup(8);
+	n.refuse_below = 61000; /* every port in 32768..60999 is taken */
+	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), -EAGAIN);
+	cr_assert_eq(relay_stats(n.relay)->ports_exhausted, 1);
+	cr_assert_eq(n.ntx, 0);
+}
+
+Test(relay, port_search_skips_taken_ports_and_wraps)
+{
+	client_setup(8);
+	n.rng[0] = CONNTABLE_PORT_MAX - CONNTABLE_PORT_MIN; /* start at 60999 */
+	n.refuse_below = 0;
+	cr_assert_eq(testnet_datagram(&n, 40001, "a", 1), 0);
+	cr_assert_eq(last_tx().sport, 60999);
+	n.rng[n.nrng++] = CONNTABLE_PORT_MAX - CONNTABLE_PORT_MIN;
+	cr_assert_eq(testnet_datagram(&n, 40002, "b", 1), 0);
+	cr_assert_eq(last_tx().sport, 32768, "60999 is in use: wrap to 32768");
+}
+
+Test(relay, client_table_full)
+{
+	client_setup(2);
+	n.rng[n.nrng++] = 5;
+	n.rng[n.nrng++] = 9;
+	cr_assert_eq(testnet_datagram(&n, 40001, "a", 1), 0);
+	cr_assert_eq(testnet_datagram(&n, 40002, "b", 1), 0);
+	cr_assert_eq(testnet_datagram(&n, 40003, "c", 1), -EAGAIN);
+	cr_assert_eq(relay_stats(n.relay)->table_full, 1);
+}
+
+Test(relay, server_table_full_drops_syn_without_answer)
+{
+	server_setup(true);
+	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
+	send_seg(cli4, srv4, 50002, 4567, 0, 0, SEG_SYN, NULL, 0);
+	size_t sent = n.ntx;
+	send_seg(cli4, srv4, 50003, 4567, 0, 0, SEG_SYN, NULL, 0);
+	cr_assert_eq(n.ntx, sent, "no answer: the client retries later");
+	cr_assert_eq(relay_stats(n.relay)->table_full, 1);
+}
+
+Test(relay, pending_datagrams_are_bounded_per_connection)
+{
+	client_setup(8);
+	for (int i = 0; i < RELAY_PENDING_PER_CONN; i++)
+		cr_assert_eq(testnet_datagram(&n, 40001, "q", 1), 0);
+	cr_assert_eq(testnet_datagram(&n, 40001, "q", 1), -ENOBUFS);
+	cr_assert_eq(relay_stats(n.relay)->pending_dropped, 1);
+}
+
+Test(relay, client_drops_segments_not_from_the_server)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	size_t sent = n.ntx;
+	send_seg(other4, cli4, 4567, port, 1, 3, SEG_ACK, "x", 1);
+	send_seg(srv4, cli4, 4568, port, 1, 3, SEG_ACK, "x", 1);
+	cr_assert_eq(n.ntx, sent, "no RST to strangers");
+	cr_assert_eq(n.ndl, 0);
+	cr_assert_eq(relay_stats(n.relay)->drop_unexpected_source, 2);
+}
+
+Test(relay, afpacket_mode_ignores_ports_it_does_not_hold)
+{
+	client_setup(8);
+	/* The host's own TCP with the server on another port: not ours,
+	 * never answered (the kernel handles it). */
+	send_seg(srv4, cli4, 4567, 40000, 1, 3, SEG_ACK, "x", 1);
+	cr_assert_eq(n.ntx, 0);
+	cr_assert_eq(relay_stats(n.relay)->drop_foreign, 1);
+}
+
+Test(relay, zero_length_datagram_is_an_empty_segment)
+{
+	client_setup(8);
+	client_established(0);
+	cr_assert_eq(testnet_datagram(&n, 40001, "", 0), 0);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.payload_len, 0);
+	cr_assert_eq(w.flags, SEG_ACK);
+}
+
+Test(relay, datagram_too_big_for_the_link_advances_seq_only)
+{
+	static uint8_t big[1461];
+	client_setup(8);
+	client_established(0);
+	size_t sent = n.ntx;
+	cr_assert_eq(testnet_datagram(&n, 40001, big, 1461), -EMSGSIZE);
+	cr_assert_eq(n.ntx, sent);
+	cr_assert_eq(testnet_datagram(&n, 40001, big, 1460), 0);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.seq, 3u + 1461u);
+	cr_assert_eq(w.tot_len, 1500);
+}
+
+Test(relay, rst_while_established_is_answered_with_our_rst)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	send_seg(srv4, cli4, 4567, port, 12345, 0, SEG_RST | SEG_ACK, NULL, 0);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_RST);
+	cr_assert_eq(w.seq, 3u);
+	cr_assert_eq(n.last_reason, FAKECONN_RESET);
+	/* The next datagram opens a new connection. */
+	n.rng[n.nrng++] = 7;
+	cr_assert_eq(testnet_datagram(&n, 40001, "again", 5), 0);
+	cr_assert_eq(last_tx().flags, SEG_SYN);
+	cr_assert_eq(last_tx().sport, CONNTABLE_PORT_MIN + 7);
+}
+
+Test(relay, close_all_sends_rst_and_frees)
+{
+	server_setup(true);
+	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
+	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, NULL, 0);
+	relay_close_all(n.relay, n.now);
+	cr_assert_eq(last_tx().flags, SEG_RST);
+	cr_assert_eq(last_tx().seq, 1u);
+	cr_assert_eq(relay_conntable(n.relay)->count, 0);
+}
+
+Test(relay, ack_after_accept_sends_one_pure_ack)
+{
+	struct testnet_config c = {
+		.role = RELAY_SERVER, .local4 = "192.0.2.2", .listen_port = 4567,
+		.own_all_ports = true, .ack_after_accept = true,
+	};
+	cr_assert_eq(testnet_init(&n, &c), 0);
+	testnet_advance(&n, 1000);
+	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
+	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, NULL, 0);
+	cr_assert_eq(n.ntx, 2);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_ACK);
+	cr_assert_eq(w.seq, 1u);
+	cr_assert_eq(w.ack, 1u);
+	cr_assert_eq(w.payload_len, 0);
+}
