@@ -502,19 +502,50 @@ void relay_destroy(struct relay *r)
 	free(r);
 }
 
+/* lwIP's ip4_input, ip6_input and etharp_input read header fields before
+ * checking the packet is long enough for them (found by fuzzing): frames
+ * shorter than the header their type announces never reach lwIP. */
+static bool frame_long_enough(const struct netif *netif, const uint8_t *f,
+			      size_t len)
+{
+	size_t off = 0;
+
+	if (netif->flags & NETIF_FLAG_ETHERNET) {
+		if (len < 14)
+			return false;
+		uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+		if (type == 0x0806)
+			return len >= 14 + 28;
+		if (type != 0x0800 && type != 0x86dd)
+			return true; /* ethernet_input drops it */
+		off = 14;
+	}
+	if (len <= off)
+		return false;
+	switch (f[off] >> 4) {
+	case 4:
+		return len >= off + SEG_IP4_HLEN;
+	case 6:
+		return len >= off + SEG_IP6_HLEN;
+	default:
+		return false;
+	}
+}
+
 void relay_link_input(struct relay *r, uint64_t now, const uint8_t *frame,
 		      size_t len, unsigned flags)
 {
 	set_now(r, now);
 	if (!r->netif)
 		return;
-	if (len == 0 || len > UINT16_MAX) {
+	if (len > UINT16_MAX || !frame_long_enough(r->netif, frame, len)) {
 		r->stats.drop_truncated++;
 		return;
 	}
 	/* lwIP reads the frame in place and never keeps received pbufs
-	 * (NO_SYS, no reassembly), so a reference pbuf avoids a copy. */
-	struct pbuf *p = pbuf_alloc_reference((void *)(uintptr_t)frame,
+	 * (NO_SYS, no reassembly), so a reference pbuf avoids a copy; the
+	 * const goes because lwIP's pbufs have no read-only kind. */
+	struct pbuf *p = pbuf_alloc_reference((void *)frame,
 					      (u16_t)len, PBUF_REF);
 	if (!p) {
 		r->stats.no_buffer++;
