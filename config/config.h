@@ -18,7 +18,9 @@
  *		die("%s", err);
  *
  * All functions return 0 or a negative errno and, on error, put exactly one
- * line (no trailing newline) in err.  Nothing is printed.
+ * line (no trailing newline) in err, truncated to errlen; err may be NULL
+ * when errlen is 0.  Nothing is printed.  After an error *c may be partly
+ * updated: the daemon is expected to exit.
  *
  * INI file format (parsed with inih):
  *
@@ -32,7 +34,8 @@
  *
  * - Keys are spelled exactly like the long flags (without "--"):
  *   local, remote, ipv4-only, handshake-packet, tun, tun-local, tun-peer,
- *   tun-local6, tun-peer6, iface, pcap, log-level, max-conns, and for the
+ *   tun-local6, tun-peer6, iface, pcap, log-level, max-conns, idle-timeout,
+ *   and for the
  *   server only mode, manage-rules, set-forwarding.  Flag-only switches
  *   (--check, --help, --version, --config) are not keys.
  * - Every key must be inside the section named after the role.  Keys
@@ -41,8 +44,8 @@
  *   wrong place is worse than a refusal to start.
  * - Leading whitespace is ignored and there are no multi-line values
  *   (inih would otherwise read an indented line as a continuation of the
- *   previous value).  Lines are limited to 199 characters by inih's fixed
- *   200-byte line buffer; a longer line is an error, never silently truncated.
+ *   previous value).  Lines are limited to 199 characters by inih's
+ *   fixed 200-byte buffer; a longer line is an error, never truncated.
  * - An empty value (e.g. "pcap =") means "unset" for the optional string
  *   keys (tun, iface, pcap, handshake-packet), i.e. the default.
  * - A key given twice: the last one wins.
@@ -62,6 +65,8 @@
 
 #define CONFIG_MAX_CONNS_DEFAULT	10000u
 #define CONFIG_MAX_CONNS_LIMIT		1000000u
+#define CONFIG_IDLE_TIMEOUT_DEFAULT	180u	/* phantun's UDP_TTL */
+#define CONFIG_IDLE_TIMEOUT_LIMIT	86400u
 
 enum config_role {
 	CONFIG_CLIENT,
@@ -100,6 +105,7 @@ enum config_opt {
 	CONFIG_OPT_MANAGE_RULES,
 	CONFIG_OPT_SET_FORWARDING,
 	CONFIG_OPT_MAX_CONNS,
+	CONFIG_OPT_IDLE_TIMEOUT,
 	CONFIG_OPT_CHECK,
 	CONFIG_OPT_CONFIG,
 	CONFIG_OPT_HELP,
@@ -133,6 +139,7 @@ struct config {
 	char pcap[CONFIG_PATH_MAX];		/* "" = no capture */
 	enum config_log_level log_level;	/* default info */
 	unsigned int max_conns;			/* default 10000 */
+	unsigned int idle_timeout;		/* seconds, default 180 */
 
 	/*
 	 * TUN settings.  Used by the server in tun mode; the client accepts
@@ -175,9 +182,12 @@ void config_init(struct config *c, enum config_role role);
  * Parse argv (argv[0] is the program name) into *c, which must have been
  * config_init()ed.  -c/--config FILE is found first and loaded with
  * config_load_file(); the other flags are applied after it, so they win.
+ * A config_file already set in *c (a default path) is loaded the same way.
  * With -h/--help or -V/--version, only those fields (and config_file) are
- * set and the file is not read.  Positional arguments are an error.
- * Uses getopt_long() and so is not thread-safe; it resets optind itself.
+ * set and the file is not read.  Long flags must be spelled out in full
+ * (phantun's parser takes no abbreviations, so neither does this one) and
+ * positional arguments are an error.  Uses getopt_long(), so it is not
+ * thread-safe; it resets optind itself, so it may be called repeatedly.
  *
  * Flags: -l/--local, -r/--remote, -4/--ipv4-only, -c/--config,
  * --handshake-packet, --tun, --tun-local, --tun-peer, --tun-local6,
@@ -199,8 +209,9 @@ int config_validate(const struct config *c, char *err, size_t errlen);
  * Split "1.2.3.4:5", "[2001:db8::1]:5" or "name:5" (no DNS lookup) into
  * host (brackets removed) and port.  Returns 0, or:
  *   -EINVAL	  malformed: no ":PORT", empty host, unbracketed IPv6,
- *		  bad brackets, "[...]" not holding an IPv6 address, or
- *		  characters that cannot be in a host name;
+ *		  bad brackets, "[...]" not holding an IPv6 address (zone
+ *		  ids such as %eth0 are not supported), or characters that
+ *		  cannot be in a host name (letters, digits, '.', '-', '_');
  *   -ERANGE	  port not a number in 1-65535;
  *   -ENAMETOOLONG host does not fit in hostlen (or exceeds 253 chars).
  * config_parse_args() and config_load_file() report the detailed reason.
