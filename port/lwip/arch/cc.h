@@ -2,9 +2,17 @@
 #ifndef FAUXTCP_ARCH_CC_H
 #define FAUXTCP_ARCH_CC_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
+
+/* lwIP typedefs its own int ssize_t unless SSIZE_MAX is known, which
+ * strict C11 <limits.h> does not give: use the system's. */
+#ifndef SSIZE_MAX
+#define SSIZE_MAX LONG_MAX
+#endif
 
 #define LWIP_NO_INTTYPES_H 0
 #define LWIP_RAND() ((u32_t)rand())

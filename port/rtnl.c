@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include "rtnl.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+/* After <net/if.h> (rtnl.h): adds only IFF_LOWER_UP and friends. */
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Big enough for an RTM_NEWLINK reply even with many attributes. */
+#define RTNL_RXBUF 32768
+/* Every request we build is a header plus a few small attributes. */
+#define RTNL_TXBUF 512
+/* Larger than IFLA_MAX, RTA_MAX and NDA_MAX; later attributes are unused. */
+#define RTNL_TB_LEN 80
+
+struct rtnl {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	unsigned int seq;
+	char errmsg[160];
+	char rxbuf[RTNL_RXBUF];
+};
+
+typedef int (*rtnl_parse_fn)(const struct nlmsghdr *nlh, void *arg);
+
+struct rtnl_req {
+	struct rtnl *rtnl;
+	rtnl_parse_fn parse;
+	void *arg;
+	int parse_err;
+	int status;
+	bool done;
+};
+
+struct rtnl_tb {
+	const struct nlattr *a[RTNL_TB_LEN];
+};
+
+union rtnl_txbuf {
+	struct nlmsghdr align;
+	char buf[RTNL_TXBUF];
+};
+
+int rtnl_open(struct rtnl **out)
+{
+	struct rtnl *r;
+	int one = 1, ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!r->nl) {
+		ret = -errno;
+		free(r);
+		return ret;
+	}
+	if (mnl_socket_bind(r->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		rtnl_close(r);
+		return ret;
+	}
+	r->portid = mnl_socket_get_portid(r->nl);
+	/*
+	 * Best effort: error text for logs, acks without the echoed request,
+	 * and strict checking of our get requests. Older kernels lack some.
+	 */
+	(void)mnl_socket_setsockopt(r->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(r->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(r->nl, NETLINK_GET_STRICT_CHK, &one,
+				    sizeof(one));
+	*out = r;
+	return 0;
+}
+
+void rtnl_close(struct rtnl *rtnl)
+{
+	if (!rtnl)
+		return;
+	if (rtnl->nl)
+		mnl_socket_close(rtnl->nl);
+	free(rtnl);
+}
+
+const char *rtnl_errmsg(const struct rtnl *rtnl)
+{
+	return rtnl ? rtnl->errmsg : "";
+}
+
+static size_t rtnl_extack_offset(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e);
+
+	/* Without NETLINK_CAP_ACK the request's payload sits before the TLVs. */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
+	    e->msg.nlmsg_len > sizeof(struct nlmsghdr))
+		off += MNL_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+	return off;
+}
+
+static void rtnl_save_extack(struct rtnl *r, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+	size_t off;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	off = rtnl_extack_offset(nlh);
+	if (mnl_nlmsg_size(off) > nlh->nlmsg_len)
+		return;
+	mnl_attr_for_each(a, nlh, off) {
+		if (mnl_attr_get_type(a) != NLMSGERR_ATTR_MSG ||
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			continue;
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+			 mnl_attr_get_str(a));
+		return;
+	}
+}
+
+static int rtnl_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_req *req = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	req->done = true;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		req->status = -EBADMSG;
+		return MNL_CB_STOP;
+	}
+	/* The kernel sends a negative errno; anything else is malformed. */
+	req->status = e->error <= 0 ? e->error : -EPROTO;
+	if (req->status)
+		rtnl_save_extack(req->rtnl, nlh);
+	return MNL_CB_STOP;
+}
+
+static int rtnl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_req *req = data;
+
+	(void)nlh;
+	req->done = true;
+	return MNL_CB_STOP;
+}
+
+static int rtnl_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_req *req = data;
+	int ret;
+
+	/* Keep draining to the ack even after a bad reply, so no stale
+	 * messages are left for the next request. */
+	if (!req->parse || req->parse_err)
+		return MNL_CB_OK;
+	ret = req->parse(nlh, req->arg);
+	if (ret < 0)
+		req->parse_err = ret;
+	return MNL_CB_OK;
+}
+
+static int rtnl_recv_one(struct rtnl *r, unsigned int seq, struct rtnl_req *req)
+{
+	/* Not const: mnl_cb_run2() takes a mutable array. */
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = rtnl_error_cb,
+		[NLMSG_DONE] = rtnl_done_cb,
+	};
+	ssize_t n;
+	int ret;
+
+	do {
+		n = mnl_socket_recvfrom(r->nl, r->rxbuf, sizeof(r->rxbuf));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	ret = mnl_cb_run2(r->rxbuf, (size_t)n, seq, r->portid, rtnl_data_cb,
+			  req, ctl, NLMSG_MIN_TYPE);
+	/* EPROTO/ESRCH: a datagram for another sequence or port, skip it. */
+	if (ret == MNL_CB_ERROR && errno != EPROTO && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+static int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, rtnl_parse_fn parse,
+		     void *arg)
+{
+	struct rtnl_req req = { .rtnl = r, .parse = parse, .arg = arg };
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++r->seq;
+	r->errmsg[0] = '\0';
+	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while (!req.done) {
+		int ret = rtnl_recv_one(r, nlh->nlmsg_seq, &req);
+
+		if (ret)
+			return ret;
+	}
+	return req.status ? req.status : req.parse_err;
+}
+
+static int rtnl_tb_cb(const struct nlattr *a, void *data)
+{
+	struct rtnl_tb *tb = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type < RTNL_TB_LEN)
+		tb->a[type] = a;
+	return MNL_CB_OK;
+}
+
+/* Check the fixed header fits, then index the attributes after it. */
+static int rtnl_parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
+			    struct rtnl_tb *tb)
+{
+	memset(tb, 0, sizeof(*tb));
+	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
+		return -EBADMSG;
+	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, rtnl_tb_cb, tb) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static int rtnl_attr_u32(const struct nlattr *a, uint32_t *out)
+{
+	if (!a)
+		return -ENOENT;
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -EBADMSG;
+	*out = mnl_attr_get_u32(a);
+	return 0;
+}
+
+static size_t rtnl_family_alen(int family)
+{
+	if (family == AF_INET)
+		return sizeof(struct in_addr);
+	if (family == AF_INET6)
+		return sizeof(struct in6_addr);
+	return 0;
+}
+
+static int rtnl_addr_set(union rtnl_addr *out, int family, const void *raw,
+			 size_t len, int ifindex)
+{
+	memset(out, 0, sizeof(*out));
+	if (!len || len != rtnl_family_alen(family))
+		return -EBADMSG;
+	if (family == AF_INET) {
+		out->sin.sin_family = AF_INET;
+		memcpy(&out->sin.sin_addr, raw, len);
+		return 0;
+	}
+	out->sin6.sin6_family = AF_INET6;
+	memcpy(&out->sin6.sin6_addr, raw, len);
+	/* A link-local address means nothing without its link. */
+	if (IN6_IS_ADDR_LINKLOCAL(&out->sin6.sin6_addr))
+		out->sin6.sin6_scope_id = (uint32_t)ifindex;
+	return 0;
+}
+
+static int rtnl_attr_addr(const struct nlattr *a, int family, int ifindex,
+			  union rtnl_addr *out)
+{
+	if (!a) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	return rtnl_addr_set(out, family, mnl_attr_get_payload(a),
+			     mnl_attr_get_payload_len(a), ifindex);
+}
+
+/* The raw address bytes of a sockaddr_in/in6, for an attribute. */
+static int rtnl_sa_raw(const struct sockaddr *sa, const void **raw, size_t *len)
+{
+	if (!sa)
+		return -EINVAL;
+	if (sa->sa_family == AF_INET) {
+		*raw = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		*len = sizeof(struct in_addr);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		*raw = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		*len = sizeof(struct in6_addr);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+static struct nlmsghdr *rtnl_msg(union rtnl_txbuf *tx, uint16_t type,
+				 uint16_t flags)
+{
+	struct nlmsghdr *nlh;
+
+	memset(tx, 0, sizeof(*tx));
+	nlh = mnl_nlmsg_put_header(tx->buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	return nlh;
+}
+
+/* ---- links ---- */
+
+static int rtnl_parse_link(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rtnl_link *out = arg;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	struct rtnl_tb tb;
+	uint32_t mtu = 0;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	ret = rtnl_parse_attrs(nlh, sizeof(*ifi), &tb);
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifi->ifi_index;
+	out->type = ifi->ifi_type;
+	out->flags = ifi->ifi_flags;
+	out->up = ifi->ifi_flags & IFF_UP;
+	out->carrier = ifi->ifi_flags & IFF_LOWER_UP;
+	if (tb.a[IFLA_MTU] && rtnl_attr_u32(tb.a[IFLA_MTU], &mtu))
+		return -EBADMSG;
+	out->mtu = mtu;
+	a = tb.a[IFLA_ADDRESS];
+	if (a && mnl_attr_get_payload_len(a) == sizeof(out->mac)) {
+		memcpy(out->mac, mnl_attr_get_payload(a), sizeof(out->mac));
+		out->has_mac = true;
+	}
+	a = tb.a[IFLA_IFNAME];
+	if (a && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(out->name, sizeof(out->name), "%s", mnl_attr_get_str(a));
+	return 0;
+}
+
+static int rtnl_getlink(struct rtnl *r, int ifindex, const char *ifname,
+			struct rtnl_link *out)
+{
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh = rtnl_msg(&tx, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (ifname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	/* Counters are the bulk of a link reply and we never read them. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	out->ifindex = 0;
+	return rtnl_talk(r, nlh, rtnl_parse_link, out);
+}
+
+int rtnl_ifindex(struct rtnl *rtnl, const char *ifname, int *ifindex)
+{
+	struct rtnl_link link;
+	int ret;
+
+	if (!rtnl || !ifname || !ifindex || !*ifname ||
+	    strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	ret = rtnl_getlink(rtnl, 0, ifname, &link);
+	if (ret)
+		return ret;
+	if (link.ifindex <= 0)
+		return -ENODEV;
+	*ifindex = link.ifindex;
+	return 0;
+}
+
+int rtnl_link_info(struct rtnl *rtnl, int ifindex, struct rtnl_link *out)
+{
+	int ret;
+
+	if (!rtnl || !out || ifindex <= 0)
+		return -EINVAL;
+	ret = rtnl_getlink(rtnl, ifindex, NULL, out);
+	if (ret)
+		return ret;
+	return out->ifindex == ifindex ? 0 : -ENODEV;
+}
+
+int rtnl_link_set(struct rtnl *rtnl, int ifindex, bool up, unsigned int mtu)
+{
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (!rtnl || ifindex <= 0)
+		return -EINVAL;
+	nlh = rtnl_msg(&tx, RTM_NEWLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	/* The kernel applies IFLA_MTU before the flags: one request is enough. */
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	return rtnl_talk(rtnl, nlh, NULL, NULL);
+}
+
+/* ---- addresses ---- */
+
+static int rtnl_addr_add(struct rtnl *r, int ifindex, int family,
+			 unsigned char prefixlen, const void *local,
+			 const void *peer)
+{
+	size_t alen = rtnl_family_alen(family);
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!r || ifindex <= 0 || !local || !peer)
+		return -EINVAL;
+	nlh = rtnl_msg(&tx, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = prefixlen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	/* IFA_LOCAL is our end; a different IFA_ADDRESS makes it a p2p peer. */
+	mnl_attr_put(nlh, IFA_LOCAL, alen, local);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, peer);
+	if (family == AF_INET6) {
+		/* Skip DAD: a tentative address cannot be a source yet, and
+		 * the server sends through the TUN right after setup. */
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
+	return rtnl_talk(r, nlh, NULL, NULL);
+}
+
+int rtnl_addr_add_p2p4(struct rtnl *rtnl, int ifindex,
+		       const struct in_addr *local, const struct in_addr *peer)
+{
+	return rtnl_addr_add(rtnl, ifindex, AF_INET, 32, local, peer);
+}
+
+int rtnl_addr_add6(struct rtnl *rtnl, int ifindex,
+		   const struct in6_addr *local, const struct in6_addr *peer)
+{
+	return rtnl_addr_add(rtnl, ifindex, AF_INET6, 128, local, peer);
+}
+
+/* ---- routes ---- */
+
+static int rtnl_metrics_cb(const struct nlattr *a, void *data)
+{
+	unsigned int *mtu = data;
+
+	if (mnl_attr_get_type(a) == RTAX_MTU &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*mtu = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+/* An IPv4 route may have an IPv6 next hop (RFC 5549), given as RTA_VIA. */
+static int rtnl_route_via(const struct nlattr *a, int oif, union rtnl_addr *gw)
+{
+	const struct rtvia *via = mnl_attr_get_payload(a);
+	size_t len = mnl_attr_get_payload_len(a);
+
+	if (len < sizeof(*via))
+		return -EBADMSG;
+	return rtnl_addr_set(gw, via->rtvia_family, via->rtvia_addr,
+			     len - sizeof(*via), oif);
+}
+
+static int rtnl_route_gateway(const struct rtnl_tb *tb, int family,
+			      struct rtnl_route *out)
+{
+	if (tb->a[RTA_GATEWAY])
+		return rtnl_attr_addr(tb->a[RTA_GATEWAY], family, out->oif,
+				      &out->gateway);
+	if (tb->a[RTA_VIA])
+		return rtnl_route_via(tb->a[RTA_VIA], out->oif, &out->gateway);
+	memset(&out->gateway, 0, sizeof(out->gateway));
+	return 0;
+}
+
+static int rtnl_parse_route(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rtnl_route *out = arg;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct rtnl_tb tb;
+	uint32_t oif = 0;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	ret = rtnl_parse_attrs(nlh, sizeof(*rtm), &tb);
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	out->type = rtm->rtm_type;
+	if (rtnl_attr_u32(tb.a[RTA_OIF], &oif))
+		return -EBADMSG;
+	out->oif = (int)oif;
+	ret = rtnl_attr_addr(tb.a[RTA_PREFSRC], rtm->rtm_family, out->oif,
+			     &out->prefsrc);
+	if (ret)
+		return ret;
+	if (tb.a[RTA_METRICS] &&
+	    mnl_attr_parse_nested(tb.a[RTA_METRICS], rtnl_metrics_cb,
+				  &out->mtu) < 0)
+		return -EBADMSG;
+	return rtnl_route_gateway(&tb, rtm->rtm_family, out);
+}
+
+int rtnl_route_get(struct rtnl *rtnl, const struct sockaddr *dst,
+		   struct rtnl_route *out)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)dst;
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	const void *raw;
+	size_t len;
+	int ret;
+
+	if (!rtnl || !out)
+		return -EINVAL;
+	ret = rtnl_sa_raw(dst, &raw, &len);
+	if (ret)
+		return ret;
+	nlh = rtnl_msg(&tx, RTM_GETROUTE, 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)dst->sa_family;
+	rtm->rtm_dst_len = (unsigned char)(len * 8);
+	mnl_attr_put(nlh, RTA_DST, len, raw);
+	if (dst->sa_family == AF_INET6 && sin6->sin6_scope_id)
+		mnl_attr_put_u32(nlh, RTA_OIF, sin6->sin6_scope_id);
+	/* A reply without RTA_OIF would leave oif 0: treat as malformed. */
+	out->oif = 0;
+	ret = rtnl_talk(rtnl, nlh, rtnl_parse_route, out);
+	if (!ret && out->oif <= 0)
+		ret = -EBADMSG;
+	return ret;
+}
+
+/* ---- neighbours ---- */
+
+struct rtnl_neigh_ans {
+	bool found;
+	bool usable;
+	bool has_mac;
+	uint8_t mac[6];
+};
+
+#define RTNL_NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
+			 NUD_PERMANENT | NUD_NOARP)
+
+static int rtnl_parse_neigh(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rtnl_neigh_ans *ans = arg;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	struct rtnl_tb tb;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH)
+		return 0;
+	ret = rtnl_parse_attrs(nlh, sizeof(*ndm), &tb);
+	if (ret)
+		return ret;
+	ans->found = true;
+	ans->usable = ndm->ndm_state & RTNL_NUD_USABLE;
+	a = tb.a[NDA_LLADDR];
+	if (a && mnl_attr_get_payload_len(a) == sizeof(ans->mac)) {
+		memcpy(ans->mac, mnl_attr_get_payload(a), sizeof(ans->mac));
+		ans->has_mac = true;
+	}
+	return 0;
+}
+
+int rtnl_neigh_get(struct rtnl *rtnl, int ifindex, const struct sockaddr *addr,
+		   uint8_t mac[6])
+{
+	struct rtnl_neigh_ans ans = { 0 };
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	const void *raw;
+	size_t len;
+	int ret;
+
+	if (!rtnl || !mac || ifindex <= 0)
+		return -EINVAL;
+	ret = rtnl_sa_raw(addr, &raw, &len);
+	if (ret)
+		return ret;
+	nlh = rtnl_msg(&tx, RTM_GETNEIGH, 0);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (unsigned char)addr->sa_family;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_DST, len, raw);
+	ret = rtnl_talk(rtnl, nlh, rtnl_parse_neigh, &ans);
+	if (ret)
+		return ret;
+	if (!ans.found || !ans.usable)
+		return -ENOENT;
+	if (!ans.has_mac)
+		return -EOPNOTSUPP;
+	memcpy(mac, ans.mac, sizeof(ans.mac));
+	return 0;
+}

@@ -1,0 +1,440 @@
+/*
+ * fauxtcp-server: phantun_server's flags and wire, with the DNAT rule
+ * managed by the daemon itself (installed at start, removed at exit), so
+ * nothing has to be persisted on the server host.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "nftrules.h"
+#include "pcapdump.h"
+#include "relay.h"
+#include "relaytimer.h"
+#include "rtnl.h"
+#include "sysfwd.h"
+#include "tunif.h"
+#include "tunlink.h"
+#include "udpflow.h"
+
+#define TUN_MTU 1500
+
+struct server {
+	struct config cfg;
+	uv_loop_t *loop;
+	struct relay *relay;
+	struct relaytimer timer;
+	struct tunlink *link;
+	char tun_name[16];
+	int tun_fd;
+	int port_fd; /* holds the port against other local TCP services */
+	struct sockaddr_storage remote;
+	uint8_t handshake[1500];
+	size_t handshake_len;
+	struct pcapdump *pcap;
+	bool rules_installed;
+	bool fwd_restore[2]; /* [0] IPv4, [1] IPv6: we turned it on */
+	uv_signal_t sig[3];
+	int exit_code;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fauxtcp-server -l PORT -r HOST:PORT [options]\n"
+		"  -l, --local PORT           fake-TCP port to accept on\n"
+		"  -r, --remote HOST:PORT     where datagrams go (e.g. WireGuard)\n"
+		"  -c, --config FILE          INI file ([server] section); flags win\n"
+		"  -4, --ipv4-only            no IPv6 on the TUN\n"
+		"      --tun NAME             TUN device name (default: kernel picks)\n"
+		"      --tun-local IP         host side of the TUN (192.168.201.1)\n"
+		"      --tun-peer IP          fauxtcp side, DNAT target (192.168.201.2)\n"
+		"      --tun-local6 IP        (fcc9::1)    --tun-peer6 IP  (fcc9::2)\n"
+		"      --handshake-packet F   send F's content first on each connection\n"
+		"      --no-manage-rules      do not install the DNAT rule (phantun's way)\n"
+		"      --set-forwarding       turn IP forwarding on, restore it at exit\n"
+		"      --idle-timeout SECS    close idle connections (default 180)\n"
+		"      --max-conns N          connection table size (default 10000)\n"
+		"      --pcap FILE            capture every segment sent and received\n"
+		"      --log-level LEVEL      error|warn|info|debug|trace (info)\n");
+}
+
+static void teardown(struct server *s);
+
+static __attribute__((format(printf, 2, 3), noreturn)) void
+die(struct server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERROR, fmt, ap);
+	va_end(ap);
+	teardown(s);
+	exit(1);
+}
+
+static void resolve_remote(struct server *s)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
+	char port[8];
+
+	hints.ai_family = s->cfg.ipv4_only ? AF_INET : AF_UNSPEC;
+	snprintf(port, sizeof(port), "%u", s->cfg.remote_port);
+	int err = getaddrinfo(s->cfg.remote_host, port, &hints, &res);
+	if (err)
+		die(s, "cannot resolve --remote %s: %s; check the name or give an address",
+		    s->cfg.remote_host, gai_strerror(err));
+	memcpy(&s->remote, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+}
+
+static void load_handshake(struct server *s)
+{
+	const char *path = s->cfg.handshake_packet;
+	/* One segment on a 1500-byte link, IPv6 unless -4 (spec: Optional
+	 * handshake packet: it is never split). */
+	size_t max = s->cfg.ipv4_only ? 1460 : 1440;
+	struct stat st;
+
+	if (!path[0])
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die(s, "cannot read --handshake-packet %s: %m", path);
+	if ((size_t)st.st_size > max)
+		die(s, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
+		    path, (long long)st.st_size, max);
+	ssize_t n = read(fd, s->handshake, sizeof(s->handshake));
+	close(fd);
+	if (n < 0 || (size_t)n != (size_t)st.st_size)
+		die(s, "cannot read --handshake-packet %s: short read", path);
+	s->handshake_len = (size_t)n;
+}
+
+/* The DNAT takes every segment to this port: refuse to hide a local TCP
+ * service that already uses it, and keep it bound so none starts later. */
+static void reserve_port(struct server *s)
+{
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(s->cfg.local_port)};
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(s->cfg.local_port)};
+	int off = 0;
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		if (bind(fd, (struct sockaddr *)&a6, sizeof(a6)) == 0) {
+			s->port_fd = fd;
+			return;
+		}
+	} else {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&a4, sizeof(a4)) == 0) {
+			s->port_fd = fd;
+			return;
+		}
+	}
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (e == EADDRINUSE)
+		die(s, "TCP port %u is already in use by a local service; choose another --local",
+		    s->cfg.local_port);
+	die(s, "cannot reserve TCP port %u: %s", s->cfg.local_port, strerror(e));
+}
+
+static bool want_ipv6(const struct server *s)
+{
+	return !s->cfg.ipv4_only;
+}
+
+static void check_forwarding(struct server *s)
+{
+	static const char *knob[2] = {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"};
+	int families[2] = {AF_INET, AF_INET6};
+
+	for (int i = 0; i < (want_ipv6(s) ? 2 : 1); i++) {
+		bool on;
+		int err = sysfwd_get(families[i], &on);
+		if (err)
+			die(s, "cannot read %s: %s", knob[i], strerror(-err));
+		if (on)
+			continue;
+		if (!s->cfg.set_forwarding)
+			die(s, "%s is 0: DNAT to the TUN needs forwarding; run 'sysctl -w %s=1' or start with --set-forwarding",
+			    knob[i], knob[i]);
+		err = sysfwd_set(families[i], true);
+		if (err)
+			die(s, "cannot set %s=1: %s", knob[i], strerror(-err));
+		s->fwd_restore[i] = true;
+		log_info("%s set to 1 (restored at exit)", knob[i]);
+	}
+}
+
+static void setup_tun(struct server *s)
+{
+	struct rtnl *rt;
+	struct in_addr l4, p4;
+	struct in6_addr l6, p6;
+	int idx, err;
+
+	if (inet_pton(AF_INET, s->cfg.tun_local, &l4) != 1 ||
+	    inet_pton(AF_INET, s->cfg.tun_peer, &p4) != 1)
+		die(s, "--tun-local/--tun-peer must be IPv4 addresses");
+	if (want_ipv6(s) && (inet_pton(AF_INET6, s->cfg.tun_local6, &l6) != 1 ||
+			     inet_pton(AF_INET6, s->cfg.tun_peer6, &p6) != 1))
+		die(s, "--tun-local6/--tun-peer6 must be IPv6 addresses");
+	err = tunif_open(s->cfg.tun, s->tun_name, &s->tun_fd);
+	if (err == -EPERM || err == -EACCES)
+		die(s, "cannot create the TUN device: %s; TUN mode needs CAP_NET_ADMIN (run as root or grant it), or use --mode raw",
+		    strerror(-err));
+	if (err)
+		die(s, "cannot create the TUN device: %s (is /dev/net/tun there? modprobe tun)", strerror(-err));
+	err = rtnl_open(&rt);
+	if (!err)
+		err = rtnl_ifindex(rt, s->tun_name, &idx);
+	if (!err)
+		err = rtnl_addr_add_p2p4(rt, idx, &l4, &p4);
+	if (!err && want_ipv6(s))
+		err = rtnl_addr_add6(rt, idx, &l6, &p6);
+	if (!err)
+		err = rtnl_link_set(rt, idx, true, TUN_MTU);
+	if (rt)
+		rtnl_close(rt);
+	if (err)
+		die(s, "cannot configure TUN %s: %s", s->tun_name, strerror(-err));
+	log_info("TUN %s up: %s <-> %s%s%s%s%s", s->tun_name, s->cfg.tun_local, s->cfg.tun_peer,
+		 want_ipv6(s) ? ", " : "", want_ipv6(s) ? s->cfg.tun_local6 : "",
+		 want_ipv6(s) ? " <-> " : "", want_ipv6(s) ? s->cfg.tun_peer6 : "");
+}
+
+static void setup_rules(struct server *s)
+{
+	char err[512];
+	const char *p6 = want_ipv6(s) ? s->cfg.tun_peer6 : NULL;
+
+	if (!s->cfg.manage_rules) {
+		char text[1024];
+		nftrules_render(s->cfg.local_port, s->cfg.tun_peer, p6, text, sizeof(text));
+		log_info("--no-manage-rules: DNAT TCP port %u to %s yourself, e.g. nft -f - <<EOF\n%sEOF",
+			 s->cfg.local_port, s->cfg.tun_peer, text);
+		return;
+	}
+	if (nftrules_install(s->cfg.local_port, s->cfg.tun_peer, p6, err, sizeof(err)) < 0)
+		die(s, "cannot install the DNAT rule: %s; run with CAP_NET_ADMIN or use --no-manage-rules",
+		    err);
+	s->rules_installed = true;
+	log_info("DNAT of TCP port %u to %s%s%s installed (nft table inet fauxtcp_%u)",
+		 s->cfg.local_port, s->cfg.tun_peer, p6 ? " and " : "", p6 ? p6 : "",
+		 s->cfg.local_port);
+}
+
+static void teardown(struct server *s)
+{
+	char err[512];
+
+	if (s->rules_installed && nftrules_remove(s->cfg.local_port, err, sizeof(err)) < 0)
+		log_error("cannot remove nft table inet fauxtcp_%u: %s; remove it with 'nft delete table inet fauxtcp_%u'",
+			  s->cfg.local_port, err, s->cfg.local_port);
+	s->rules_installed = false;
+	for (int i = 0; i < 2; i++)
+		if (s->fwd_restore[i]) {
+			sysfwd_set(i ? AF_INET6 : AF_INET, false);
+			s->fwd_restore[i] = false;
+		}
+	if (s->tun_fd >= 0) {
+		tunif_close(s->tun_fd);
+		s->tun_fd = -1;
+	}
+	pcapdump_close(s->pcap);
+	s->pcap = NULL;
+	if (s->port_fd >= 0)
+		close(s->port_fd);
+	s->port_fd = -1;
+}
+
+/* ---- relay hooks ---- */
+
+static uint32_t hook_random(void *ctx)
+{
+	(void)ctx;
+	return arc4random();
+}
+
+static void hook_deliver(void *ctx, struct fakeconn *c, const uint8_t *d, size_t len)
+{
+	(void)ctx;
+	if (c->user)
+		udpflow_send(c->user, d, len);
+}
+
+static void hook_event(void *ctx, struct fakeconn *c, enum relay_event ev,
+		       enum fakeconn_reason reason)
+{
+	struct server *s = ctx;
+	char tuple[128];
+
+	tuple_format(&c->t, tuple, sizeof(tuple));
+	if (ev == RELAY_EV_ESTABLISHED) {
+		int err = udpflow_open(s->loop, s->relay, c, (struct sockaddr *)&s->remote);
+		if (err) {
+			log_error("%s: cannot open the UDP socket to the remote: %s; closing",
+				  tuple, uv_strerror(err));
+			relay_close(s->relay, clock_now_ms(s->loop), c, FAKECONN_LOCAL_CLOSE);
+			return;
+		}
+		log_info("%s: connection established", tuple);
+		return;
+	}
+	if (c->user)
+		udpflow_close(c->user);
+	if (c->state == FAKECONN_ESTABLISHED)
+		log_info("%s: connection closed: %s (%llu datagrams in, %llu out)", tuple,
+			 fakeconn_reason_name(reason), (unsigned long long)c->stats.dgrams_in,
+			 (unsigned long long)c->stats.dgrams_out);
+	else
+		log_info("%s: handshake failed: %s", tuple, fakeconn_reason_name(reason));
+}
+
+static void log_stats(struct server *s)
+{
+	const struct relay_stats *st = relay_stats(s->relay);
+
+	log_info("stats: %u connections, segments in %llu out %llu, strays answered %llu, bad SYNs %llu, "
+		 "dropped: checksum %llu, malformed %llu, table full %llu, too big %llu",
+		 relay_conntable(s->relay)->count, (unsigned long long)st->segs_in,
+		 (unsigned long long)st->segs_out, (unsigned long long)st->stray_rst_sent,
+		 (unsigned long long)st->bad_syn_rst_sent, (unsigned long long)st->drop_checksum,
+		 (unsigned long long)(st->drop_truncated + st->drop_bad_header),
+		 (unsigned long long)st->table_full, (unsigned long long)st->too_big);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct server *s = h->data;
+
+	if (signum == SIGUSR1) {
+		log_stats(s);
+		return;
+	}
+	log_info("%s: closing %u connections and exiting", strsignal(signum),
+		 relay_conntable(s->relay)->count);
+	relay_close_all(s->relay, clock_now_ms(s->loop));
+	uv_stop(s->loop);
+}
+
+static void setup_relay(struct server *s)
+{
+	struct relay_config rc = {
+		.role = RELAY_SERVER,
+		.listen_port = s->cfg.local_port,
+		.handshake = s->handshake,
+		.handshake_len = (uint16_t)s->handshake_len,
+		.max_conns = s->cfg.max_conns,
+		.idle_ms = s->cfg.idle_timeout * 1000u,
+		.own_all_ports = true, /* TUN: all that is routed to us is ours */
+		.verify_checksum = true,
+		.ack_after_accept = false,
+		.hash_seed = arc4random(),
+	};
+	struct relay_hooks h = {
+		.ctx = s,
+		.random = hook_random,
+		.deliver = hook_deliver,
+		.conn_event = hook_event,
+	};
+	ip_addr_t a;
+	int err = relay_create(&s->relay, &rc, &h);
+
+	if (err)
+		die(s, "cannot start the relay: %s", strerror(-err));
+	s->link = calloc(1, sizeof(*s->link));
+	if (!s->link || tunlink_init(s->link, s->tun_fd, TUN_MTU))
+		die(s, "cannot set up the TUN link: out of memory");
+	s->link->pcap = s->pcap;
+	ipaddr_aton(s->cfg.tun_peer, &a);
+	ipif_set_ip4(&s->link->ipif, ip_2_ip4(&a));
+	if (want_ipv6(s)) {
+		ipaddr_aton(s->cfg.tun_peer6, &a);
+		ipif_add_ip6(&s->link->ipif, ip_2_ip6(&a));
+	}
+	relay_attach(s->relay, &s->link->ipif.netif);
+}
+
+static void parse_config(struct server *s, int argc, char **argv)
+{
+	char err[512];
+
+	config_init(&s->cfg, CONFIG_SERVER);
+	if (config_parse_args(&s->cfg, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fauxtcp-server: %s (see --help)\n", err);
+		exit(2);
+	}
+	if (s->cfg.help) {
+		usage(stdout);
+		exit(0);
+	}
+	if (s->cfg.version) {
+		printf("fauxtcp-server %s\n", FAUXTCP_VERSION);
+		exit(0);
+	}
+	if (config_validate(&s->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fauxtcp-server: %s\n", err);
+		exit(2);
+	}
+	if (s->cfg.mode == CONFIG_MODE_RAW) {
+		fprintf(stderr, "fauxtcp-server: --mode raw is not available yet; use the default TUN mode\n");
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct server s = {.tun_fd = -1, .port_fd = -1};
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+	char err[512];
+
+	parse_config(&s, argc, argv);
+	log_init("fauxtcp-server", (enum log_level)s.cfg.log_level);
+	resolve_remote(&s);
+	load_handshake(&s);
+	if (s.cfg.pcap[0] && pcapdump_open(&s.pcap, s.cfg.pcap, false, err, sizeof(err)) < 0)
+		die(&s, "cannot write --pcap %s: %s", s.cfg.pcap, err);
+	reserve_port(&s);
+	relay_lwip_init();
+	check_forwarding(&s);
+	setup_tun(&s);
+	setup_rules(&s);
+	s.loop = uv_default_loop();
+	setup_relay(&s);
+	relaytimer_init(&s.timer, s.loop, s.relay);
+	if (tunlink_start(s.link, s.loop, s.relay, &s.timer))
+		die(&s, "cannot watch the TUN device");
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(s.loop, &s.sig[i]);
+		s.sig[i].data = &s;
+		uv_signal_start(&s.sig[i], on_signal, sigs[i]);
+	}
+	char remote[INET6_ADDRSTRLEN];
+	getnameinfo((struct sockaddr *)&s.remote, sizeof(s.remote), remote, sizeof(remote), NULL, 0,
+		    NI_NUMERICHOST);
+	log_info("accepting fake TCP on port %u, relaying to %s port %u", s.cfg.local_port, remote,
+		 s.cfg.remote_port);
+	uv_run(s.loop, UV_RUN_DEFAULT);
+	log_stats(&s);
+	teardown(&s);
+	return s.exit_code;
+}

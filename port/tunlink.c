@@ -1,0 +1,83 @@
+#define _GNU_SOURCE
+#include "tunlink.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "lwip/pbuf.h"
+
+/* Bounded so one busy link cannot starve the UDP side of the loop. */
+#define TUNLINK_BATCH 64
+
+static int tun_tx(void *ctx, struct pbuf *p)
+{
+	struct tunlink *t = ctx;
+	const uint8_t *data = p->payload;
+
+	if (p->next) {
+		pbuf_copy_partial(p, t->tx, p->tot_len, 0);
+		data = t->tx;
+	}
+	pcapdump_write(t->pcap, data, p->tot_len);
+	if (write(t->fd, data, p->tot_len) < 0) {
+		t->tx_dropped++;
+		return -errno;
+	}
+	t->tx_packets++;
+	return 0;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	struct tunlink *t = h->data;
+
+	(void)events;
+	if (status < 0) {
+		log_error("TUN device: %s; stopping", uv_strerror(status));
+		uv_stop(h->loop);
+		return;
+	}
+	for (int i = 0; i < TUNLINK_BATCH; i++) {
+		ssize_t n = read(t->fd, t->rx, sizeof(t->rx));
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				log_error("TUN device read: %m; stopping");
+				uv_stop(h->loop);
+			}
+			break;
+		}
+		t->rx_packets++;
+		pcapdump_write(t->pcap, t->rx, (size_t)n);
+		relay_link_input(t->relay, clock_now_ms(h->loop), t->rx, (size_t)n, 0);
+	}
+	relaytimer_update(t->timer);
+}
+
+int tunlink_init(struct tunlink *t, int fd, uint16_t mtu)
+{
+	t->fd = fd;
+	return ipif_init(&t->ipif, mtu, tun_tx, t);
+}
+
+int tunlink_start(struct tunlink *t, uv_loop_t *loop, struct relay *r,
+		  struct relaytimer *timer)
+{
+	int err;
+
+	t->relay = r;
+	t->timer = timer;
+	t->poll.data = t;
+	err = uv_poll_init(loop, &t->poll, t->fd);
+	if (!err)
+		err = uv_poll_start(&t->poll, UV_READABLE, on_readable);
+	return err;
+}
+
+void tunlink_stop(struct tunlink *t)
+{
+	uv_poll_stop(&t->poll);
+	uv_close((uv_handle_t *)&t->poll, NULL);
+	ipif_remove(&t->ipif);
+}

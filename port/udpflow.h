@@ -1,0 +1,31 @@
+/*
+ * udpflow: the server's UDP socket for one fake-TCP connection, bound to a
+ * fresh ephemeral port and connected to the remote, so the remote sees one
+ * UDP peer per connection (phantun's model).
+ */
+#ifndef FAUXTCP_UDPFLOW_H
+#define FAUXTCP_UDPFLOW_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "relay.h"
+
+struct udpflow {
+	uv_udp_t udp;
+	struct relay *relay;
+	struct fakeconn *conn; /* NULL once the connection is gone */
+	uint64_t send_errors;
+	int last_error;
+};
+
+/* Opens the flow for c towards remote; c->user points at it. */
+int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
+		 const struct sockaddr *remote);
+/* A datagram out of the tunnel, towards the remote. */
+int udpflow_send(struct udpflow *f, const uint8_t *data, size_t len);
+/* Detaches from the connection and frees the flow once libuv is done. */
+void udpflow_close(struct udpflow *f);
+
+#endif
