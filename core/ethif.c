@@ -20,15 +20,60 @@ static const struct ethif_neighbour *find_neighbour(const struct ethif *e,
 	return NULL;
 }
 
+static uint32_t learned_slot(const ip_addr_t *ip)
+{
+	const uint8_t *b = IP_IS_V6(ip) ? (const uint8_t *)ip_2_ip6(ip)->addr
+					: (const uint8_t *)&ip_2_ip4(ip)->addr;
+	size_t n = IP_IS_V6(ip) ? 16 : 4;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h % ETHIF_LEARNED;
+}
+
+static const uint8_t *find_mac(const struct ethif *e, const ip_addr_t *dst)
+{
+	const struct ethif_neighbour *n = find_neighbour(e, dst);
+
+	if (n)
+		return n->mac;
+	if (e->learn) {
+		const struct ethif_learned *l = &e->learned[learned_slot(dst)];
+		if (l->used && ip_addr_cmp(&l->ip, dst))
+			return l->mac;
+	}
+	return NULL;
+}
+
+static void learn(struct ethif *e, const uint8_t *f, size_t len)
+{
+	uint16_t type = (uint16_t)((f[12] << 8) | f[13]);
+	ip_addr_t ip;
+
+	if (type == ETHTYPE_IP && len >= ETH_HLEN + 20) {
+		IP_ADDR4(&ip, f[26], f[27], f[28], f[29]);
+	} else if (type == ETHTYPE_IPV6 && len >= ETH_HLEN + 40) {
+		IP_ADDR6(&ip, 0, 0, 0, 0);
+		memcpy(ip_2_ip6(&ip)->addr, f + ETH_HLEN + 8, 16);
+	} else {
+		return;
+	}
+	struct ethif_learned *l = &e->learned[learned_slot(&ip)];
+	ip_addr_copy(l->ip, ip);
+	memcpy(l->mac, f + 6, 6);
+	l->used = 1;
+}
+
 static err_t output_via(struct netif *netif, struct pbuf *p,
 			const ip_addr_t *dst, u16_t ethtype)
 {
-	const struct ethif_neighbour *n = find_neighbour((struct ethif *)netif, dst);
+	const uint8_t *m = find_mac((struct ethif *)netif, dst);
 	struct eth_addr mac;
 
-	if (n == NULL)
+	if (m == NULL)
 		return ERR_RTE;
-	memcpy(mac.addr, n->mac, 6);
+	memcpy(mac.addr, m, 6);
 	return ethernet_output(netif, p, (const struct eth_addr *)netif->hwaddr,
 			       &mac, ethtype);
 }
@@ -103,6 +148,8 @@ static err_t ethif_input(struct pbuf *p, struct netif *netif)
 		pbuf_free(p);
 		return ERR_OK;
 	}
+	if (e->learn && p->len >= ETH_HLEN && memcmp(f, netif->hwaddr, 6) == 0)
+		learn(e, f, p->len);
 	return ethernet_input(p, netif);
 }
 
@@ -154,6 +201,28 @@ int ethif_add_ip6(struct ethif *e, const ip6_addr_t *addr)
 		return -ENOSPC;
 	netif_ip6_addr_set_state(&e->netif, idx, IP6_ADDR_PREFERRED);
 	return 0;
+}
+
+void ethif_set_learning(struct ethif *e, bool on)
+{
+	e->learn = on;
+}
+
+void ethif_set_gateway6(struct ethif *e, const ip6_addr_t *gw)
+{
+	e->have_gw6 = gw != NULL;
+	if (gw)
+		ip6_addr_copy(e->gw6, *gw);
+}
+
+/* lwIP's LWIP_HOOK_ND6_GET_GW (port/lwip/fauxtcp_hooks.h). */
+const ip6_addr_t *ethif_nd6_next_hop(struct netif *netif, const ip6_addr_t *dest)
+{
+	const struct ethif *e = (const struct ethif *)netif;
+
+	if (netif->linkoutput != ethif_linkoutput)
+		return NULL;
+	return e->have_gw6 ? &e->gw6 : dest;
 }
 
 void ethif_set_neighbour(struct ethif *e, const ip_addr_t *dst,

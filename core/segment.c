@@ -269,6 +269,15 @@ void tuple_from_ip_addrs(struct tuple *t, const ip_addr_t *local,
 	t->rport = rport;
 }
 
+/* lwIP prints IPv6 in upper case; RFC 5952 and every other tool print
+ * lower case. */
+static void lower_hex(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'F')
+			*s = (char)(*s - 'A' + 'a');
+}
+
 int tuple_format(const struct tuple *t, char *buf, size_t len)
 {
 	ip_addr_t l, r;
@@ -277,6 +286,8 @@ int tuple_format(const struct tuple *t, char *buf, size_t len)
 	tuple_to_ip_addrs(t, &l, &r);
 	ipaddr_ntoa_r(&l, ls, sizeof(ls));
 	ipaddr_ntoa_r(&r, rs, sizeof(rs));
+	lower_hex(ls);
+	lower_hex(rs);
 	if (t->family == 6)
 		return snprintf(buf, len, "[%s]:%u > [%s]:%u", rs, t->rport,
 				ls, t->lport);

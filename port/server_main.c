@@ -30,6 +30,10 @@
 #include "tunif.h"
 #include "tunlink.h"
 #include "udpflow.h"
+#include "afpacket.h"
+#include "guard.h"
+#include <ifaddrs.h>
+#include <net/if_arp.h>
 
 #define TUN_MTU 1500
 
@@ -39,6 +43,9 @@ struct server {
 	struct relay *relay;
 	struct relaytimer timer;
 	struct tunlink *link;
+	struct afpacket *raw;     /* --mode raw: AF_PACKET on --iface */
+	struct rtnl_link li;
+	struct guard guard4, guard6;
 	char tun_name[16];
 	int tun_fd;
 	int port_fd; /* holds the port against other local TCP services */
@@ -264,6 +271,101 @@ static void teardown(struct server *s)
 	if (s->port_fd >= 0)
 		close(s->port_fd);
 	s->port_fd = -1;
+	guard_close(&s->guard4);
+	guard_close(&s->guard6);
+}
+
+/* --mode raw: no TUN, no DNAT, no forwarding. The port is guarded (a
+ * TCP-MD5 listener with a key for every peer) so the kernel stays silent,
+ * and segments come and go on an AF_PACKET socket on the WAN link. */
+static void guard_port(struct server *s, int family, struct guard *g)
+{
+	struct sockaddr_storage any = {.ss_family = (sa_family_t)family};
+
+	if (family == AF_INET6)
+		((struct sockaddr_in6 *)&any)->sin6_port = htons(s->cfg.local_port);
+	else
+		((struct sockaddr_in *)&any)->sin_port = htons(s->cfg.local_port);
+	int err = guard_open((struct sockaddr *)&any, NULL, 0, g);
+	if (err == -EADDRINUSE)
+		die(s, "TCP port %u is already in use by a local service; choose another --local",
+		    s->cfg.local_port);
+	if (err == -EOPNOTSUPP)
+		die(s, "cannot guard TCP port %u: the kernel lacks TCP-MD5 (CONFIG_TCP_MD5SIG, or FIPS mode) "
+		    "and a drop filter needs CAP_NET_ADMIN; use the default TUN mode", s->cfg.local_port);
+	if (err)
+		die(s, "cannot guard TCP port %u: %s", s->cfg.local_port, strerror(-err));
+}
+
+static void setup_raw(struct server *s)
+{
+	struct rtnl *rt;
+	char filter[128], err[256];
+	int idx, e;
+
+	if (!s->cfg.iface[0])
+		die(s, "--mode raw needs --iface, the WAN interface the clients reach");
+	e = rtnl_open(&rt);
+	if (!e)
+		e = rtnl_ifindex(rt, s->cfg.iface, &idx);
+	if (!e)
+		e = rtnl_link_info(rt, idx, &s->li);
+	if (rt)
+		rtnl_close(rt);
+	if (e)
+		die(s, "--iface %s: %s; check the interface name", s->cfg.iface, strerror(-e));
+	guard_port(s, AF_INET, &s->guard4);
+	if (want_ipv6(s))
+		guard_port(s, AF_INET6, &s->guard6);
+	bool eth = s->li.type == ARPHRD_ETHER;
+	snprintf(filter, sizeof(filter), "(tcp dst port %u)%s", s->cfg.local_port,
+		 !eth ? "" : want_ipv6(s) ? " or arp or icmp6" : " or arp");
+	s->raw = calloc(1, sizeof(*s->raw));
+	if (!s->raw)
+		die(s, "out of memory");
+	e = afpacket_open(s->raw, idx, eth, filter, err, sizeof(err));
+	if (e == -EPERM || e == -EACCES)
+		die(s, "cannot open a packet socket on %s: %s; raw mode needs CAP_NET_RAW",
+		    s->cfg.iface, strerror(-e));
+	if (e)
+		die(s, "cannot open a packet socket on %s: %s", s->cfg.iface, err);
+	log_info("raw mode on %s: TCP port %u guarded (%s), no TUN, no DNAT, no forwarding",
+		 s->cfg.iface, s->cfg.local_port, s->guard4.method == GUARD_MD5 ? "TCP-MD5" : "drop filter");
+}
+
+/* The interface's addresses, as the kernel has them now. */
+static void raw_addresses(struct server *s)
+{
+	struct ifaddrs *ifa, *i;
+	bool have4 = false;
+
+	if (getifaddrs(&ifa) < 0)
+		die(s, "cannot list the addresses of %s: %m", s->cfg.iface);
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, s->cfg.iface) != 0)
+			continue;
+		ip_addr_t a;
+		if (i->ifa_addr->sa_family == AF_INET && !have4) {
+			ip4_addr_t mask, gw;
+			memcpy(&mask.addr, &((struct sockaddr_in *)i->ifa_netmask)->sin_addr, 4);
+			memcpy(&ip_2_ip4(&a)->addr, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+			ip4_addr_set_zero(&gw);
+			if (s->raw->ethernet)
+				ethif_set_ip4(&s->raw->eth, ip_2_ip4(&a), &mask, &gw);
+			else
+				ipif_set_ip4(&s->raw->ip, ip_2_ip4(&a));
+			have4 = true;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && want_ipv6(s)) {
+			memcpy(ip_2_ip6(&a)->addr, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+			if (s->raw->ethernet)
+				ethif_add_ip6(&s->raw->eth, ip_2_ip6(&a));
+			else
+				ipif_add_ip6(&s->raw->ip, ip_2_ip6(&a));
+		}
+	}
+	freeifaddrs(ifa);
+	if (!have4 && !want_ipv6(s))
+		die(s, "%s has no IPv4 address; give it one or drop -4", s->cfg.iface);
 }
 
 /* ---- relay hooks ---- */
@@ -345,7 +447,8 @@ static void setup_relay(struct server *s)
 		.handshake_len = (uint16_t)s->handshake_len,
 		.max_conns = s->cfg.max_conns,
 		.idle_ms = s->cfg.idle_timeout * 1000u,
-		.own_all_ports = true, /* TUN: all that is routed to us is ours */
+		/* TUN: all that is routed to us is ours. Raw: only our port. */
+		.own_all_ports = s->cfg.mode == CONFIG_MODE_TUN,
 		.verify_checksum = true,
 		.ack_after_accept = false,
 		.hash_seed = arc4random(),
@@ -361,6 +464,16 @@ static void setup_relay(struct server *s)
 
 	if (err)
 		die(s, "cannot start the relay: %s", strerror(-err));
+	if (s->raw) {
+		if (afpacket_netif_init(s->raw, s->li.mac, (uint16_t)s->li.mtu))
+			die(s, "cannot set up the link netif");
+		s->raw->pcap = s->pcap;
+		if (s->raw->ethernet)
+			ethif_set_learning(&s->raw->eth, true);
+		raw_addresses(s);
+		relay_attach(s->relay, s->raw->netif);
+		return;
+	}
 	s->link = calloc(1, sizeof(*s->link));
 	if (!s->link || tunlink_init(s->link, s->tun_fd, TUN_MTU))
 		die(s, "cannot set up the TUN link: out of memory");
@@ -395,15 +508,11 @@ static void parse_config(struct server *s, int argc, char **argv)
 		fprintf(stderr, "fauxtcp-server: %s\n", err);
 		exit(2);
 	}
-	if (s->cfg.mode == CONFIG_MODE_RAW) {
-		fprintf(stderr, "fauxtcp-server: --mode raw is not available yet; use the default TUN mode\n");
-		exit(2);
-	}
 }
 
 int main(int argc, char **argv)
 {
-	static struct server s = {.tun_fd = -1, .port_fd = -1};
+	static struct server s = {.tun_fd = -1, .port_fd = -1, .guard4 = {.fd = -1}, .guard6 = {.fd = -1}};
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
 	char err[512];
 
@@ -413,16 +522,21 @@ int main(int argc, char **argv)
 	load_handshake(&s);
 	if (s.cfg.pcap[0] && pcapdump_open(&s.pcap, s.cfg.pcap, false, err, sizeof(err)) < 0)
 		die(&s, "cannot write --pcap %s: %s", s.cfg.pcap, err);
-	reserve_port(&s);
 	relay_lwip_init();
-	check_forwarding(&s);
-	setup_tun(&s);
-	setup_rules(&s);
+	if (s.cfg.mode == CONFIG_MODE_RAW) {
+		setup_raw(&s);
+	} else {
+		reserve_port(&s);
+		check_forwarding(&s);
+		setup_tun(&s);
+		setup_rules(&s);
+	}
 	s.loop = uv_default_loop();
 	setup_relay(&s);
 	relaytimer_init(&s.timer, s.loop, s.relay);
-	if (tunlink_start(s.link, s.loop, s.relay, &s.timer))
-		die(&s, "cannot watch the TUN device");
+	if (s.raw ? afpacket_start(s.raw, s.loop, s.relay, &s.timer)
+		  : tunlink_start(s.link, s.loop, s.relay, &s.timer))
+		die(&s, "cannot watch the link");
 	for (int i = 0; i < 3; i++) {
 		uv_signal_init(s.loop, &s.sig[i]);
 		s.sig[i].data = &s;

@@ -84,6 +84,8 @@
 #define CHECKSUM_CHECK_IP               1
 #define LWIP_CHECKSUM_ON_COPY           0
 
+#define LWIP_HOOK_FILENAME              "fauxtcp_hooks.h"
+
 #define LWIP_STATS                      0
 #define LWIP_STATS_DISPLAY              0
 #define LWIP_DEBUG                      0

@@ -1,0 +1,98 @@
+/*
+ * gro: undo receive offloads on frames read from an AF_PACKET socket with
+ * PACKET_VNET_HDR (ARCHITECTURE.md, "Receive path must survive GRO").
+ *
+ * A NIC's (or veth's) GRO merges back-to-back fake-TCP data segments of
+ * one flow into one super-packet before the packet tap sees it. phantun's
+ * semantics are one datagram per segment, so the receive path splits the
+ * super-packet back into the segments that were on the wire, byte for
+ * byte, and completes the partial checksums the kernel leaves on locally
+ * generated frames.
+ *
+ * Pure: no OS headers, so the kernel's struct virtio_net_hdr is mirrored
+ * here. The socket hands it in host byte order (little-endian on x86); the
+ * port layer copies the 10 bytes into struct gro_vnet_hdr as they are.
+ */
+#ifndef FAUXTCP_GRO_H
+#define FAUXTCP_GRO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Mirrors struct virtio_net_hdr (10 bytes, host byte order). */
+struct gro_vnet_hdr {
+	uint8_t flags; /* GRO_VNET_F_* */
+	uint8_t gso_type; /* GRO_VNET_GSO_*, possibly | GRO_VNET_GSO_ECN */
+	uint16_t hdr_len; /* the kernel's skb_headlen(): not a header length */
+	uint16_t gso_size; /* payload bytes per segment (all but the last) */
+	uint16_t csum_start; /* from the start of the frame we read */
+	uint16_t csum_offset; /* of the checksum field, from csum_start */
+};
+
+#define GRO_VNET_HDR_LEN 10
+
+#define GRO_VNET_F_NEEDS_CSUM 1 /* checksum partial: pseudo-header sum only */
+#define GRO_VNET_F_DATA_VALID 2 /* the device verified the checksum */
+
+#define GRO_VNET_GSO_NONE 0
+#define GRO_VNET_GSO_TCPV4 1
+#define GRO_VNET_GSO_TCPV6 4
+#define GRO_VNET_GSO_ECN 0x80
+
+/*
+ * Upper bound on the segments of one super-packet. Not 64: GRO merges
+ * equal-sized segments of any size up to 64 KiB in all, and on veth here
+ * (kernel 6.18) it merged 65 segments of 1000 bytes and up to 256 of 100
+ * bytes or less: a burst of small datagrams (say WireGuard packets
+ * carrying TCP ACKs) is legitimate. gso_segs is 16 bits in the kernel;
+ * the work stays bounded by the frame's length either way.
+ */
+#define GRO_MAX_SEGS 65535
+
+/* Flags handed to emit(). */
+#define GRO_CSUM_OK 1u /* the IP and TCP/UDP checksums are known good */
+#define GRO_SPLIT 2u /* one segment cut from a super-packet */
+
+struct gro_stats {
+	uint64_t supers; /* super-packets split */
+	uint64_t segments; /* segments emitted from them */
+	uint64_t csum_completed; /* partial checksums completed */
+	uint64_t rejected; /* frames refused (gro_split returned < 0) */
+};
+
+/*
+ * Receives one frame (or segment) of seglen bytes; seg is only valid
+ * during the call. A negative return stops gro_split, which returns it.
+ */
+typedef int (*gro_emit_fn)(void *ctx, const uint8_t *seg, size_t seglen,
+			   unsigned int flags);
+
+/*
+ * Hands the frame of len bytes read with the virtio header vh (NULL: none)
+ * to emit, as one or more frames:
+ *  - no GSO: the frame itself, with its partial checksum completed in
+ *    scratch when vh says NEEDS_CSUM (flag GRO_CSUM_OK, as also with
+ *    DATA_VALID);
+ *  - GSO TCPV4/TCPV6: each original segment, rebuilt in scratch with its
+ *    own Ethernet (if ethernet) + IP + TCP headers, lengths, IPv4 id,
+ *    sequence number and checksums (flags GRO_CSUM_OK | GRO_SPLIT).
+ * Header lengths come from the headers, never from vh->hdr_len. Frames
+ * start at the Ethernet header when ethernet is true, else at the IP
+ * header. Nothing past len is read.
+ *
+ * Returns 0, emit's negative return, or (counted in st->rejected, nothing
+ * emitted): -EINVAL (bad arguments, gso_size 0 or too big, a GSO type
+ * that does not match the IP version, checksum offsets outside the
+ * frame), -EPROTONOSUPPORT (not IPv4/IPv6 TCP, IPv6 extension headers, a
+ * GSO type other than TCP), -EBADMSG (truncated or malformed headers, a
+ * fragment, SYN/RST/URG or no payload in a super-packet), -E2BIG (more
+ * than GRO_MAX_SEGS segments), -ENOBUFS (scratch smaller than one
+ * segment, or than the frame when a checksum must be completed).
+ * st may be NULL.
+ */
+int gro_split(const struct gro_vnet_hdr *vh, const uint8_t *frame, size_t len,
+	      bool ethernet, uint8_t *scratch, size_t scratch_len,
+	      gro_emit_fn emit, void *ctx, struct gro_stats *st);
+
+#endif

@@ -1,0 +1,206 @@
+#define _GNU_SOURCE
+#include "afpacket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "lwip/pbuf.h"
+
+#define AFPACKET_BATCH 64
+#define AFPACKET_MAX_IOV 8
+
+static int attach_filter(int fd, bool ethernet, const char *expr, char *err,
+			 size_t errlen)
+{
+	struct bpf_program prog;
+	pcap_t *p = pcap_open_dead(ethernet ? DLT_EN10MB : DLT_RAW, 65535);
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "bad packet filter '%s': %s", expr, pcap_geterr(p));
+		pcap_close(p);
+		return -EINVAL;
+	}
+	struct sock_fprog fprog = {
+		.len = (unsigned short)prog.bf_len,
+		.filter = (struct sock_filter *)prog.bf_insns,
+	};
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot attach the packet filter: %s", strerror(errno));
+	}
+	pcap_freecode(&prog);
+	pcap_close(p);
+	return rc;
+}
+
+int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
+		  const char *filter, char *err, size_t errlen)
+{
+	int one = 1;
+
+	a->ifindex = ifindex;
+	a->ethernet = ethernet;
+	/* Protocol 0 first: nothing is queued until the filter is on. */
+	a->fd = socket(AF_PACKET, (ethernet ? SOCK_RAW : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a->fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -errno;
+	}
+	int rc = attach_filter(a->fd, ethernet, filter, err, errlen);
+	if (rc)
+		goto fail;
+	/* Virtio-net headers: GRO super-packets arrive with their gso_size so
+	 * they can be split, and partial checksums are flagged. */
+	if (setsockopt(a->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "packet socket options: %s", strerror(errno));
+		goto fail;
+	}
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = ifindex,
+	};
+	if (bind(a->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot bind the packet socket: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	close(a->fd);
+	a->fd = -1;
+	return rc;
+}
+
+static int link_tx(void *ctx, struct pbuf *p)
+{
+	struct afpacket *a = ctx;
+	static const uint8_t vnet_none[AFPACKET_VNET_HDR_LEN];
+	struct iovec iov[AFPACKET_MAX_IOV];
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = a->ifindex};
+	struct msghdr mh = {.msg_iov = iov};
+	size_t n = 0;
+
+	if (!p)
+		return -EINVAL;
+	iov[n++] = (struct iovec){(void *)vnet_none, sizeof(vnet_none)};
+	for (struct pbuf *q = p; q && n < AFPACKET_MAX_IOV; q = q->next)
+		iov[n++] = (struct iovec){q->payload, q->len};
+	mh.msg_iovlen = n;
+	if (!a->ethernet) {
+		/* SOCK_DGRAM: the kernel adds the link header for the protocol. */
+		const uint8_t *ip = p->payload;
+		sll.sll_protocol = htons((ip[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP);
+		mh.msg_name = &sll;
+		mh.msg_namelen = sizeof(sll);
+	}
+	if (a->pcap) {
+		uint8_t *flat = a->scratch;
+		pbuf_copy_partial(p, flat, p->tot_len, 0);
+		pcapdump_write(a->pcap, flat, p->tot_len);
+	}
+	if (sendmsg(a->fd, &mh, 0) < 0) {
+		a->tx_errors++;
+		if (errno != a->last_tx_error)
+			log_warn("sending on the packet socket: %m");
+		a->last_tx_error = errno;
+		return -errno;
+	}
+	a->last_tx_error = 0;
+	a->tx_frames++;
+	return 0;
+}
+
+int afpacket_netif_init(struct afpacket *a, const uint8_t mac[6], uint16_t mtu)
+{
+	int err;
+
+	if (a->ethernet) {
+		err = ethif_init(&a->eth, mac, mtu, link_tx, a);
+		a->netif = &a->eth.netif;
+	} else {
+		err = ipif_init(&a->ip, mtu, link_tx, a);
+		a->netif = &a->ip.netif;
+	}
+	return err;
+}
+
+static int emit_segment(void *ctx, const uint8_t *seg, size_t len, unsigned flags)
+{
+	struct afpacket *a = ctx;
+
+	pcapdump_write(a->pcap, seg, len);
+	relay_link_input(a->relay, clock_now_ms(a->poll.loop), seg, len,
+			 (flags & GRO_CSUM_OK) ? RELAY_RX_CSUM_OK : 0);
+	return 0;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	struct afpacket *a = h->data;
+
+	(void)events;
+	if (status < 0) {
+		log_error("packet socket: %s", uv_strerror(status));
+		return;
+	}
+	for (int i = 0; i < AFPACKET_BATCH; i++) {
+		ssize_t n = recv(a->fd, a->rx, sizeof(a->rx), MSG_TRUNC);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("packet socket receive: %m");
+			break;
+		}
+		if ((size_t)n < AFPACKET_VNET_HDR_LEN || (size_t)n > sizeof(a->rx))
+			continue;
+		a->rx_frames++;
+		struct gro_vnet_hdr vh;
+		memcpy(&vh, a->rx, sizeof(vh));
+		gro_split(&vh, a->rx + AFPACKET_VNET_HDR_LEN, (size_t)n - AFPACKET_VNET_HDR_LEN,
+			  a->ethernet, a->scratch, sizeof(a->scratch), emit_segment, a, &a->gro);
+	}
+	relaytimer_update(a->timer);
+}
+
+int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
+		   struct relaytimer *timer)
+{
+	int err;
+
+	a->relay = r;
+	a->timer = timer;
+	a->poll.data = a;
+	err = uv_poll_init(loop, &a->poll, a->fd);
+	if (!err)
+		err = uv_poll_start(&a->poll, UV_READABLE, on_readable);
+	a->polling = !err;
+	return err;
+}
+
+void afpacket_close(struct afpacket *a)
+{
+	if (a->polling) {
+		uv_poll_stop(&a->poll);
+		uv_close((uv_handle_t *)&a->poll, NULL);
+		a->polling = false;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}

@@ -1,0 +1,53 @@
+/*
+ * afpacket: the relay's link on a shared WAN interface, below netfilter:
+ * an AF_PACKET socket bound to the interface (SOCK_RAW with an Ethernet
+ * netif, SOCK_DGRAM with an IP netif on L3 links), a BPF filter compiled
+ * by libpcap so only our traffic is copied to us, and PACKET_VNET_HDR so
+ * GRO super-packets are split back into the peer's segments.
+ */
+#ifndef FAUXTCP_AFPACKET_H
+#define FAUXTCP_AFPACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ethif.h"
+#include "gro.h"
+#include "ipif.h"
+#include "pcapdump.h"
+#include "relay.h"
+#include "relaytimer.h"
+
+#define AFPACKET_VNET_HDR_LEN 10
+
+struct afpacket {
+	int fd;
+	int ifindex;
+	bool ethernet;
+	uv_poll_t poll;
+	bool polling;
+	struct ethif eth;
+	struct ipif ip;
+	struct netif *netif;
+	struct relay *relay;
+	struct relaytimer *timer;
+	struct pcapdump *pcap;
+	struct gro_stats gro;
+	uint64_t rx_frames, tx_frames, tx_errors;
+	int last_tx_error;
+	uint8_t rx[AFPACKET_VNET_HDR_LEN + 65536];
+	uint8_t scratch[65536 + 4096];
+};
+
+/* Opens the socket on ifindex with the filter expression (pcap syntax);
+ * -EPERM without CAP_NET_RAW. On error err holds the reason. */
+int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
+		  const char *filter, char *err, size_t errlen);
+/* The lwIP netif on it (after relay_create): Ethernet with mac, or IP. */
+int afpacket_netif_init(struct afpacket *a, const uint8_t mac[6], uint16_t mtu);
+int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
+		   struct relaytimer *timer);
+void afpacket_close(struct afpacket *a);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * fauxtcp-client: phantun_client's flags and wire, with no TUN, no NAT or
+ * FORWARD rule, no ip_forward and only CAP_NET_RAW. Segments go out and
+ * come in on an AF_PACKET socket on the WAN interface (below netfilter);
+ * a TCP-MD5 guard listener on each local port keeps the kernel from
+ * answering the server's segments with RST.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if_arp.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "afpacket.h"
+#include "clock.h"
+#include "config.h"
+#include "guard.h"
+#include "log.h"
+#include "pcapdump.h"
+#include "privdrop.h"
+#include "relay.h"
+#include "relaytimer.h"
+#include "rtnl.h"
+#include "udpside.h"
+
+/* WireGuard's own overhead inside each datagram: 16-byte header, 16-byte
+ * authentication tag. */
+#define WG_OVERHEAD 32
+
+struct client {
+	struct config cfg;
+	uv_loop_t *loop;
+	struct relay *relay;
+	struct relaytimer timer;
+	struct afpacket *link;
+	struct udpside udp;
+	struct sockaddr_storage remote;
+	union rtnl_addr src;
+	struct rtnl_route route;
+	struct rtnl_link li;
+	uint8_t nexthop_mac[6];
+	bool have_nexthop_mac;
+	uint8_t handshake[1500];
+	size_t handshake_len;
+	int guard_fd[65536];
+	int guard_method;
+	bool guard_failed_logged;
+	struct pcapdump *pcap;
+	uv_signal_t sig[3];
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_error("%s", line);
+	exit(1);
+}
+
+static const char *addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+		    buf, (socklen_t)len, NULL, 0, NI_NUMERICHOST);
+	return buf;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fauxtcp-client -l IP:PORT -r HOST:PORT [options]\n"
+		"  -l, --local IP:PORT        UDP address to listen on (e.g. 127.0.0.1:4567)\n"
+		"  -r, --remote HOST:PORT     the phantun or fauxtcp server\n"
+		"  -c, --config FILE          INI file ([client] section); flags win\n"
+		"  -4, --ipv4-only            use only IPv4 for the remote\n"
+		"      --iface NAME           WAN interface (default: the route's)\n"
+		"      --handshake-packet F   send F's content first on each connection\n"
+		"      --idle-timeout SECS    close idle connections (default 180)\n"
+		"      --max-conns N          connection table size (default 10000)\n"
+		"      --pcap FILE            capture every segment sent and received\n"
+		"      --log-level LEVEL      error|warn|info|debug|trace (info)\n"
+		"  phantun's --tun, --tun-local, --tun-peer, --tun-local6, --tun-peer6\n"
+		"  are accepted and ignored: fauxtcp needs no TUN.\n");
+}
+
+static void parse_config(struct client *c, int argc, char **argv)
+{
+	char err[512];
+
+	config_init(&c->cfg, CONFIG_CLIENT);
+	if (config_parse_args(&c->cfg, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fauxtcp-client: %s (see --help)\n", err);
+		exit(2);
+	}
+	if (c->cfg.help) {
+		usage(stdout);
+		exit(0);
+	}
+	if (c->cfg.version) {
+		printf("fauxtcp-client %s\n", FAUXTCP_VERSION);
+		exit(0);
+	}
+	if (config_validate(&c->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fauxtcp-client: %s\n", err);
+		exit(2);
+	}
+}
+
+static void resolve_remote(struct client *c)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
+	char port[8];
+
+	hints.ai_family = c->cfg.ipv4_only ? AF_INET : AF_UNSPEC;
+	snprintf(port, sizeof(port), "%u", c->cfg.remote_port);
+	int err = getaddrinfo(c->cfg.remote_host, port, &hints, &res);
+	if (err)
+		die("cannot resolve --remote %s: %s; check the name or give an address",
+		    c->cfg.remote_host, gai_strerror(err));
+	memcpy(&c->remote, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+}
+
+static void load_handshake(struct client *c)
+{
+	const char *path = c->cfg.handshake_packet;
+	size_t max = c->remote.ss_family == AF_INET6 ? 1440 : 1460;
+	struct stat st;
+
+	if (!path[0])
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die("cannot read --handshake-packet %s: %m", path);
+	if ((size_t)st.st_size > max)
+		die("--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
+		    path, (long long)st.st_size, max);
+	ssize_t n = read(fd, c->handshake, sizeof(c->handshake));
+	close(fd);
+	if (n < 0 || (size_t)n != (size_t)st.st_size)
+		die("cannot read --handshake-packet %s: short read", path);
+	c->handshake_len = (size_t)n;
+}
+
+/* Source address, interface and next hop, read from the kernel. */
+static void find_route(struct client *c)
+{
+	struct rtnl *rt;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int err = rtnl_open(&rt);
+
+	if (err)
+		die("cannot open rtnetlink: %s", strerror(-err));
+	err = rtnl_route_get(rt, (struct sockaddr *)&c->remote, &c->route);
+	if (err)
+		die("no route to %s: %s; check the network configuration",
+		    addr_str((struct sockaddr *)&c->remote, a, sizeof(a)), strerror(-err));
+	int ifindex = c->route.oif;
+	if (c->cfg.iface[0]) {
+		err = rtnl_ifindex(rt, c->cfg.iface, &ifindex);
+		if (err)
+			die("--iface %s: %s; check the interface name", c->cfg.iface, strerror(-err));
+		if (ifindex != c->route.oif)
+			log_warn("--iface %s is not the interface of the route to the server", c->cfg.iface);
+	}
+	err = rtnl_link_info(rt, ifindex, &c->li);
+	if (err)
+		die("interface %d: %s", ifindex, strerror(-err));
+	if (!c->li.up)
+		die("interface %s is down; bring it up (ip link set %s up)", c->li.name, c->li.name);
+	c->src = c->route.prefsrc;
+	const struct sockaddr *hop = c->route.gateway.sa.sa_family != AF_UNSPEC
+					     ? &c->route.gateway.sa
+					     : (const struct sockaddr *)&c->remote;
+	if (c->li.type == ARPHRD_ETHER)
+		c->have_nexthop_mac = rtnl_neigh_get(rt, ifindex, hop, c->nexthop_mac) == 0;
+	rtnl_close(rt);
+	log_info("route to %s: interface %s (%s, MTU %u), source %s, next hop %s%s",
+		 addr_str((struct sockaddr *)&c->remote, a, sizeof(a)), c->li.name,
+		 c->li.type == ARPHRD_ETHER ? "Ethernet" : "L3", c->li.mtu,
+		 addr_str(&c->src.sa, b, sizeof(b)),
+		 c->route.gateway.sa.sa_family != AF_UNSPEC ? "gateway" : "on-link",
+		 c->li.type != ARPHRD_ETHER ? "" :
+		 c->have_nexthop_mac ? " (MAC from the neighbour table)" : " (MAC unknown: lwIP will ask)");
+}
+
+static void open_link(struct client *c)
+{
+	char filter[512], r[INET6_ADDRSTRLEN], err[256];
+	uint16_t rport = c->cfg.remote_port;
+
+	addr_str((struct sockaddr *)&c->remote, r, sizeof(r));
+	/* Only the server's TCP, and what resolving the next hop needs. */
+	snprintf(filter, sizeof(filter),
+		 "(tcp and src host %s and src port %u)%s", r, rport,
+		 c->li.type != ARPHRD_ETHER ? "" :
+		 c->remote.ss_family == AF_INET6 ? " or icmp6" : " or arp");
+	c->link = calloc(1, sizeof(*c->link));
+	if (!c->link)
+		die("out of memory");
+	int e = afpacket_open(c->link, c->li.ifindex, c->li.type == ARPHRD_ETHER, filter, err, sizeof(err));
+	if (e == -EPERM || e == -EACCES)
+		die("cannot open a packet socket on %s: %s; fauxtcp-client needs CAP_NET_RAW: "
+		    "run 'setcap cap_net_raw+ep fauxtcp-client' or use AmbientCapabilities=CAP_NET_RAW",
+		    c->li.name, strerror(-e));
+	if (e)
+		die("cannot open a packet socket on %s: %s", c->li.name, err);
+}
+
+/* ---- relay hooks ---- */
+
+static struct client *the_client;
+
+static uint32_t hook_random(void *ctx)
+{
+	(void)ctx;
+	return arc4random();
+}
+
+static void hook_deliver(void *ctx, struct fakeconn *fc, const uint8_t *d, size_t len)
+{
+	struct client *c = ctx;
+
+	udpside_send(&c->udp, &fc->peer, d, len);
+}
+
+static int hook_claim_port(void *ctx, const struct tuple *t)
+{
+	struct client *c = ctx;
+	struct sockaddr_storage local;
+	struct guard g;
+
+	memcpy(&local, &c->src, sizeof(c->src));
+	if (local.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&local)->sin6_port = htons(t->lport);
+	else
+		((struct sockaddr_in *)&local)->sin_port = htons(t->lport);
+	int err = guard_open((struct sockaddr *)&local, (struct sockaddr *)&c->remote,
+			     local.ss_family == AF_INET6 ? 128 : 32, &g);
+	if (err == -EOPNOTSUPP && !c->guard_failed_logged) {
+		log_error("cannot guard local ports: the kernel lacks TCP-MD5 (CONFIG_TCP_MD5SIG, or FIPS mode) "
+			  "and attaching a drop filter needs CAP_NET_ADMIN; the kernel would reset every connection");
+		c->guard_failed_logged = true;
+	}
+	if (err)
+		return err;
+	c->guard_fd[t->lport] = g.fd;
+	c->guard_method = g.method;
+	return 0;
+}
+
+static void hook_release_port(void *ctx, const struct tuple *t)
+{
+	struct client *c = ctx;
+	struct guard g = {.fd = c->guard_fd[t->lport], .port = t->lport};
+
+	if (g.fd > 0)
+		guard_close(&g);
+	c->guard_fd[t->lport] = 0;
+}
+
+static bool hook_holds_port(void *ctx, const struct tuple *t)
+{
+	struct client *c = ctx;
+
+	return c->guard_fd[t->lport] > 0;
+}
+
+static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
+		       enum fakeconn_reason reason)
+{
+	char tuple[128];
+
+	(void)ctx;
+	tuple_format(&fc->t, tuple, sizeof(tuple));
+	if (ev == RELAY_EV_ESTABLISHED)
+		log_info("%s: connection established", tuple);
+	else if (fc->state == FAKECONN_ESTABLISHED)
+		log_info("%s: connection closed: %s (%llu datagrams in, %llu out)", tuple,
+			 fakeconn_reason_name(reason), (unsigned long long)fc->stats.dgrams_in,
+			 (unsigned long long)fc->stats.dgrams_out);
+	else
+		log_warn("%s: unable to connect to the server: %s; the datagrams that waited are dropped",
+			 tuple, fakeconn_reason_name(reason));
+}
+
+static void setup_relay(struct client *c)
+{
+	struct relay_config rc = {
+		.role = RELAY_CLIENT,
+		.remote_port = c->cfg.remote_port,
+		.handshake = c->handshake,
+		.handshake_len = (uint16_t)c->handshake_len,
+		.max_conns = c->cfg.max_conns,
+		.idle_ms = c->cfg.idle_timeout * 1000u,
+		.own_all_ports = false,
+		.verify_checksum = true,
+		.hash_seed = arc4random(),
+	};
+	struct relay_hooks h = {
+		.ctx = c,
+		.random = hook_random,
+		.deliver = hook_deliver,
+		.conn_event = hook_event,
+		.claim_port = hook_claim_port,
+		.release_port = hook_release_port,
+		.holds_port = hook_holds_port,
+	};
+	ip_addr_t a;
+	char s[INET6_ADDRSTRLEN];
+
+	ipaddr_aton(addr_str((struct sockaddr *)&c->remote, s, sizeof(s)), &rc.remote);
+	ipaddr_aton(addr_str(&c->src.sa, s, sizeof(s)), &rc.local);
+	int err = relay_create(&c->relay, &rc, &h);
+	if (err)
+		die("cannot start the relay: %s", strerror(-err));
+	if (afpacket_netif_init(c->link, c->li.mac, (uint16_t)c->li.mtu))
+		die("cannot set up the link netif");
+	c->link->pcap = c->pcap;
+	ip_addr_copy(a, rc.local);
+	if (c->li.type == ARPHRD_ETHER) {
+		struct ethif *e = &c->link->eth;
+		if (IP_IS_V6(&a)) {
+			ethif_add_ip6(e, ip_2_ip6(&a));
+			if (c->route.gateway.sa.sa_family == AF_INET6) {
+				ip6_addr_t gw;
+				memcpy(gw.addr, &c->route.gateway.sin6.sin6_addr, 16);
+				ethif_set_gateway6(e, &gw);
+			}
+		} else {
+			/* Everything goes to the next hop the kernel chose. */
+			ip4_addr_t any, gw;
+			ip4_addr_set_zero(&any);
+			gw = *ip_2_ip4(&rc.remote);
+			if (c->route.gateway.sa.sa_family == AF_INET)
+				memcpy(&gw.addr, &c->route.gateway.sin.sin_addr, 4);
+			ip4_addr_t mask;
+			IP4_ADDR(&mask, 255, 255, 255, 255);
+			ethif_set_ip4(e, ip_2_ip4(&a), &mask, &gw);
+		}
+		if (c->have_nexthop_mac)
+			ethif_set_neighbour(e, &rc.remote, c->nexthop_mac);
+	} else if (IP_IS_V6(&a)) {
+		ipif_add_ip6(&c->link->ip, ip_2_ip6(&a));
+	} else {
+		ipif_set_ip4(&c->link->ip, ip_2_ip4(&a));
+	}
+	relay_attach(c->relay, c->link->netif);
+}
+
+static void log_stats(struct client *c)
+{
+	const struct relay_stats *st = relay_stats(c->relay);
+
+	log_info("stats: %u connections, datagrams in %llu out %llu, segments in %llu out %llu, "
+		 "dropped: too big %llu, waiting %llu, checksum %llu, not from the server %llu; GRO super-packets %llu",
+		 relay_conntable(c->relay)->count, (unsigned long long)c->udp.tx,
+		 (unsigned long long)c->udp.rx, (unsigned long long)st->segs_in,
+		 (unsigned long long)st->segs_out, (unsigned long long)st->too_big,
+		 (unsigned long long)st->pending_dropped, (unsigned long long)st->drop_checksum,
+		 (unsigned long long)st->drop_unexpected_source,
+		 (unsigned long long)c->link->gro.supers);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct client *c = h->data;
+
+	if (signum == SIGUSR1) {
+		log_stats(c);
+		return;
+	}
+	log_info("%s: closing %u connections and exiting", strsignal(signum),
+		 relay_conntable(c->relay)->count);
+	relay_close_all(c->relay, clock_now_ms(c->loop));
+	uv_stop(c->loop);
+}
+
+static void open_udp(struct client *c)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *res;
+	char port[8];
+
+	snprintf(port, sizeof(port), "%u", c->cfg.local_port);
+	if (getaddrinfo(c->cfg.local_host, port, &hints, &res))
+		die("--local %s: not an IP address", c->cfg.local);
+	int err = udpside_open(&c->udp, c->loop, res->ai_addr);
+	freeaddrinfo(res);
+	if (err)
+		die("cannot listen on --local %s: %s; choose a free address and port",
+		    c->cfg.local, uv_strerror(err));
+}
+
+int main(int argc, char **argv)
+{
+	static struct client c;
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+	char err[512], ignored[128];
+
+	the_client = &c;
+	parse_config(&c, argc, argv);
+	log_init("fauxtcp-client", (enum log_level)c.cfg.log_level);
+	if (config_ignored_names(&c.cfg, ignored, sizeof(ignored)) > 0)
+		log_info("ignoring %s: fauxtcp needs no TUN on the client", ignored);
+	resolve_remote(&c);
+	load_handshake(&c);
+	find_route(&c);
+	open_link(&c);
+	if (privdrop_keep_only(CAP_NET_RAW) < 0)
+		log_warn("cannot drop capabilities other than CAP_NET_RAW: %m");
+	if (c.cfg.pcap[0] && pcapdump_open(&c.pcap, c.cfg.pcap, c.li.type == ARPHRD_ETHER, err, sizeof(err)) < 0)
+		die("cannot write --pcap %s: %s", c.cfg.pcap, err);
+	c.loop = uv_default_loop();
+	open_udp(&c);
+	relay_lwip_init();
+	setup_relay(&c);
+	relaytimer_init(&c.timer, c.loop, c.relay);
+	udpside_start(&c.udp, c.relay, &c.timer);
+	if (afpacket_start(c.link, c.loop, c.relay, &c.timer))
+		die("cannot watch the packet socket");
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(c.loop, &c.sig[i]);
+		c.sig[i].data = &c;
+		uv_signal_start(&c.sig[i], on_signal, sigs[i]);
+	}
+	unsigned hdr = c.remote.ss_family == AF_INET6 ? 40 : 20;
+	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u",
+		 c.cfg.local, c.cfg.remote_host, c.cfg.remote_port, c.li.mtu - hdr - 20 - WG_OVERHEAD);
+	uv_run(c.loop, UV_RUN_DEFAULT);
+	log_stats(&c);
+	pcapdump_close(c.pcap);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * udpside: the client's UDP listening socket (phantun's --local). Each
+ * datagram goes to the relay with its source (one fake-TCP connection per
+ * UDP peer); datagrams out of the tunnel go back to that peer from the
+ * same socket, so from the address it wrote to.
+ */
+#ifndef FAUXTCP_UDPSIDE_H
+#define FAUXTCP_UDPSIDE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "relay.h"
+#include "relaytimer.h"
+
+struct udpside {
+	uv_udp_t udp;
+	struct relay *relay;
+	struct relaytimer *timer;
+	struct endpoint local;
+	uint64_t rx, tx, tx_errors, too_big, rejected;
+	int last_error;
+};
+
+void endpoint_from_sockaddr(struct endpoint *e, const struct sockaddr *sa);
+void endpoint_to_sockaddr(const struct endpoint *e, struct sockaddr_storage *ss);
+
+/* Binds local; -EADDRINUSE, -EADDRNOTAVAIL as the kernel says. */
+int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *local);
+void udpside_start(struct udpside *u, struct relay *r, struct relaytimer *t);
+int udpside_send(struct udpside *u, const struct endpoint *peer,
+		 const uint8_t *data, size_t len);
+void udpside_close(struct udpside *u);
+
+#endif
