@@ -433,6 +433,16 @@ static int setup_pcbs(struct relay *r)
 	return 0;
 }
 
+void relay_detach(struct relay *r)
+{
+	r->netif = NULL;
+}
+
+void relay_set_local(struct relay *r, const ip_addr_t *local)
+{
+	ip_addr_copy(r->cfg.local, *local);
+}
+
 int relay_attach(struct relay *r, struct netif *netif)
 {
 	if (!netif)

@@ -72,8 +72,8 @@ struct relay_stats {
 	uint64_t hs_failed, resets_in, idle_closed;
 };
 
-#define RELAY_PENDING_SLOTS 64
-#define RELAY_PENDING_PER_CONN 8
+#define RELAY_PENDING_SLOTS 256
+#define RELAY_PENDING_PER_CONN 32
 #define RELAY_PENDING_BYTES 1500
 
 /* relay_link_input flags */
@@ -90,6 +90,11 @@ int relay_create(struct relay **out, const struct relay_config *cfg,
 		 const struct relay_hooks *hooks);
 /* The netif segments are sent and received on (again after a change). */
 int relay_attach(struct relay *r, struct netif *netif);
+/* No link for now (the interface went away): segments are not sent. */
+void relay_detach(struct relay *r);
+/* Client: a new source address (the host's address changed). Existing
+ * connections keep theirs: close them first. */
+void relay_set_local(struct relay *r, const ip_addr_t *local);
 void relay_destroy(struct relay *r);
 
 /* One frame (Ethernet, or IP for an L3 netif) from the link. The data is

@@ -34,7 +34,7 @@ struct afpacket {
 	struct relaytimer *timer;
 	struct pcapdump *pcap;
 	struct gro_stats gro;
-	uint64_t rx_frames, tx_frames, tx_errors;
+	uint64_t rx_frames, rx_errors, tx_frames, tx_errors;
 	int last_tx_error;
 	uint8_t rx[AFPACKET_VNET_HDR_LEN + 65536];
 	uint8_t scratch[65536 + 4096];
@@ -49,5 +49,8 @@ int afpacket_netif_init(struct afpacket *a, const uint8_t mac[6], uint16_t mtu);
 int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
 		   struct relaytimer *timer);
 void afpacket_close(struct afpacket *a);
+/* Removes the netif, closes the socket and frees a (once libuv is done
+ * with its handle). */
+void afpacket_destroy(struct afpacket *a);
 
 #endif

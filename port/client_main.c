@@ -26,6 +26,7 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "netwatch.h"
 #include "pcapdump.h"
 #include "privdrop.h"
 #include "relay.h"
@@ -37,19 +38,24 @@
  * authentication tag. */
 #define WG_OVERHEAD 32
 
+/* Where segments to the server leave, as the kernel routes them. */
+struct path {
+	struct rtnl_route route; /* prefsrc is our source address */
+	struct rtnl_link li;
+	uint8_t mac[6];          /* the next hop's, when the kernel knew it */
+	bool have_mac;
+};
+
 struct client {
 	struct config cfg;
 	uv_loop_t *loop;
 	struct relay *relay;
 	struct relaytimer timer;
-	struct afpacket *link;
+	struct afpacket *link; /* NULL while there is no path to the server */
 	struct udpside udp;
 	struct sockaddr_storage remote;
-	union rtnl_addr src;
-	struct rtnl_route route;
-	struct rtnl_link li;
-	uint8_t nexthop_mac[6];
-	bool have_nexthop_mac;
+	struct path path;
+	struct netwatch watch;
 	uint8_t handshake[1500];
 	size_t handshake_len;
 	int guard_fd[65536];
@@ -158,73 +164,125 @@ static void load_handshake(struct client *c)
 }
 
 /* Source address, interface and next hop, read from the kernel. */
-static void find_route(struct client *c)
+static int lookup_path(const struct client *c, struct path *p, char *err, size_t len)
 {
 	struct rtnl *rt;
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	int err = rtnl_open(&rt);
+	char a[INET6_ADDRSTRLEN];
+	int e = rtnl_open(&rt);
 
-	if (err)
-		die("cannot open rtnetlink: %s", strerror(-err));
-	err = rtnl_route_get(rt, (struct sockaddr *)&c->remote, &c->route);
-	if (err)
-		die("no route to %s: %s; check the network configuration",
-		    addr_str((struct sockaddr *)&c->remote, a, sizeof(a)), strerror(-err));
-	int ifindex = c->route.oif;
-	if (c->cfg.iface[0]) {
-		err = rtnl_ifindex(rt, c->cfg.iface, &ifindex);
-		if (err)
-			die("--iface %s: %s; check the interface name", c->cfg.iface, strerror(-err));
-		if (ifindex != c->route.oif)
-			log_warn("--iface %s is not the interface of the route to the server", c->cfg.iface);
+	memset(p, 0, sizeof(*p));
+	if (e) {
+		snprintf(err, len, "cannot open rtnetlink: %s", strerror(-e));
+		return e;
 	}
-	err = rtnl_link_info(rt, ifindex, &c->li);
-	if (err)
-		die("interface %d: %s", ifindex, strerror(-err));
-	if (!c->li.up)
-		die("interface %s is down; bring it up (ip link set %s up)", c->li.name, c->li.name);
-	c->src = c->route.prefsrc;
-	const struct sockaddr *hop = c->route.gateway.sa.sa_family != AF_UNSPEC
-					     ? &c->route.gateway.sa
+	e = rtnl_route_get(rt, (const struct sockaddr *)&c->remote, &p->route);
+	if (e) {
+		snprintf(err, len, "no route to %s: %s; check the network configuration",
+			 addr_str((const struct sockaddr *)&c->remote, a, sizeof(a)), strerror(-e));
+		goto out;
+	}
+	int ifindex = p->route.oif;
+	if (c->cfg.iface[0]) {
+		e = rtnl_ifindex(rt, c->cfg.iface, &ifindex);
+		if (e) {
+			snprintf(err, len, "--iface %s: %s; check the interface name", c->cfg.iface,
+				 strerror(-e));
+			goto out;
+		}
+	}
+	e = rtnl_link_info(rt, ifindex, &p->li);
+	if (e) {
+		snprintf(err, len, "interface %d: %s", ifindex, strerror(-e));
+		goto out;
+	}
+	if (!p->li.up) {
+		snprintf(err, len, "interface %s is down; bring it up (ip link set %s up)",
+			 p->li.name, p->li.name);
+		e = -ENETDOWN;
+		goto out;
+	}
+	const struct sockaddr *hop = p->route.gateway.sa.sa_family != AF_UNSPEC
+					     ? &p->route.gateway.sa
 					     : (const struct sockaddr *)&c->remote;
-	if (c->li.type == ARPHRD_ETHER)
-		c->have_nexthop_mac = rtnl_neigh_get(rt, ifindex, hop, c->nexthop_mac) == 0;
+	if (p->li.type == ARPHRD_ETHER)
+		p->have_mac = rtnl_neigh_get(rt, ifindex, hop, p->mac) == 0;
+out:
 	rtnl_close(rt);
-	log_info("route to %s: interface %s (%s, MTU %u), source %s, next hop %s%s",
-		 addr_str((struct sockaddr *)&c->remote, a, sizeof(a)), c->li.name,
-		 c->li.type == ARPHRD_ETHER ? "Ethernet" : "L3", c->li.mtu,
-		 addr_str(&c->src.sa, b, sizeof(b)),
-		 c->route.gateway.sa.sa_family != AF_UNSPEC ? "gateway" : "on-link",
-		 c->li.type != ARPHRD_ETHER ? "" :
-		 c->have_nexthop_mac ? " (MAC from the neighbour table)" : " (MAC unknown: lwIP will ask)");
+	return e;
 }
 
-static void open_link(struct client *c)
+static bool same_addr(const union rtnl_addr *a, const union rtnl_addr *b)
 {
-	char filter[512], r[INET6_ADDRSTRLEN], err[256];
-	uint16_t rport = c->cfg.remote_port;
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6)
+		return memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16) == 0 &&
+		       a->sin6.sin6_scope_id == b->sin6.sin6_scope_id;
+	return true;
+}
 
-	addr_str((struct sockaddr *)&c->remote, r, sizeof(r));
+/* Whether a new lookup means the connections must move. */
+static bool path_moved(const struct path *a, const struct path *b)
+{
+	return a->li.ifindex != b->li.ifindex || a->li.mtu != b->li.mtu ||
+	       !same_addr(&a->route.prefsrc, &b->route.prefsrc) ||
+	       !same_addr(&a->route.gateway, &b->route.gateway) ||
+	       memcmp(a->li.mac, b->li.mac, 6) != 0 ||
+	       (a->have_mac && b->have_mac && memcmp(a->mac, b->mac, 6) != 0);
+}
+
+static void log_path(const struct client *c, const struct path *p)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	log_info("route to %s: interface %s (%s, MTU %u), source %s, next hop %s%s",
+		 addr_str((const struct sockaddr *)&c->remote, a, sizeof(a)), p->li.name,
+		 p->li.type == ARPHRD_ETHER ? "Ethernet" : "L3", p->li.mtu,
+		 addr_str(&p->route.prefsrc.sa, b, sizeof(b)),
+		 p->route.gateway.sa.sa_family != AF_UNSPEC ? "gateway" : "on-link",
+		 p->li.type != ARPHRD_ETHER ? "" :
+		 p->have_mac ? " (MAC from the neighbour table)" : " (MAC unknown: lwIP will ask)");
+}
+
+/* The AF_PACKET link and its lwIP netif on the path's interface. */
+static int open_link(struct client *c, const struct path *p, char *err, size_t len)
+{
+	char filter[512], r[INET6_ADDRSTRLEN];
+	bool eth = p->li.type == ARPHRD_ETHER;
+
+	addr_str((const struct sockaddr *)&c->remote, r, sizeof(r));
 	/* Only the server's TCP, and what resolving the next hop needs. */
-	snprintf(filter, sizeof(filter),
-		 "(tcp and src host %s and src port %u)%s", r, rport,
-		 c->li.type != ARPHRD_ETHER ? "" :
-		 c->remote.ss_family == AF_INET6 ? " or icmp6" : " or arp");
-	c->link = calloc(1, sizeof(*c->link));
-	if (!c->link)
-		die("out of memory");
-	int e = afpacket_open(c->link, c->li.ifindex, c->li.type == ARPHRD_ETHER, filter, err, sizeof(err));
+	snprintf(filter, sizeof(filter), "(tcp and src host %s and src port %u)%s", r,
+		 c->cfg.remote_port, !eth ? "" : c->remote.ss_family == AF_INET6 ? " or icmp6" : " or arp");
+	struct afpacket *a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	int e = afpacket_open(a, p->li.ifindex, eth, filter, err, len);
 	if (e == -EPERM || e == -EACCES)
-		die("cannot open a packet socket on %s: %s; fauxtcp-client needs CAP_NET_RAW: "
-		    "run 'setcap cap_net_raw+ep fauxtcp-client' or use AmbientCapabilities=CAP_NET_RAW",
-		    c->li.name, strerror(-e));
-	if (e)
-		die("cannot open a packet socket on %s: %s", c->li.name, err);
+		snprintf(err, len, "cannot open a packet socket on %s: %s; fauxtcp-client needs CAP_NET_RAW: "
+			 "run 'setcap cap_net_raw+ep fauxtcp-client' or use AmbientCapabilities=CAP_NET_RAW",
+			 p->li.name, strerror(-e));
+	if (e) {
+		free(a);
+		return e;
+	}
+	c->link = a;
+	return 0;
+}
+
+static void close_link(struct client *c)
+{
+	if (!c->link)
+		return;
+	afpacket_destroy(c->link);
+	c->link = NULL;
 }
 
 /* ---- relay hooks ---- */
-
-static struct client *the_client;
 
 static uint32_t hook_random(void *ctx)
 {
@@ -245,7 +303,7 @@ static int hook_claim_port(void *ctx, const struct tuple *t)
 	struct sockaddr_storage local;
 	struct guard g;
 
-	memcpy(&local, &c->src, sizeof(c->src));
+	memcpy(&local, &c->path.route.prefsrc, sizeof(c->path.route.prefsrc));
 	if (local.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&local)->sin6_port = htons(t->lport);
 	else
@@ -269,16 +327,15 @@ static void hook_release_port(void *ctx, const struct tuple *t)
 	struct client *c = ctx;
 	struct guard g = {.fd = c->guard_fd[t->lport], .port = t->lport};
 
-	if (g.fd > 0)
-		guard_close(&g);
-	c->guard_fd[t->lport] = 0;
+	guard_close(&g);
+	c->guard_fd[t->lport] = -1;
 }
 
 static bool hook_holds_port(void *ctx, const struct tuple *t)
 {
 	struct client *c = ctx;
 
-	return c->guard_fd[t->lport] > 0;
+	return c->guard_fd[t->lport] >= 0;
 }
 
 static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
@@ -299,7 +356,7 @@ static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 			 tuple, fakeconn_reason_name(reason));
 }
 
-static void setup_relay(struct client *c)
+static void create_relay(struct client *c)
 {
 	struct relay_config rc = {
 		.role = RELAY_CLIENT,
@@ -321,46 +378,98 @@ static void setup_relay(struct client *c)
 		.release_port = hook_release_port,
 		.holds_port = hook_holds_port,
 	};
-	ip_addr_t a;
 	char s[INET6_ADDRSTRLEN];
 
 	ipaddr_aton(addr_str((struct sockaddr *)&c->remote, s, sizeof(s)), &rc.remote);
-	ipaddr_aton(addr_str(&c->src.sa, s, sizeof(s)), &rc.local);
+	ipaddr_aton(addr_str(&c->path.route.prefsrc.sa, s, sizeof(s)), &rc.local);
 	int err = relay_create(&c->relay, &rc, &h);
 	if (err)
 		die("cannot start the relay: %s", strerror(-err));
-	if (afpacket_netif_init(c->link, c->li.mac, (uint16_t)c->li.mtu))
-		die("cannot set up the link netif");
-	c->link->pcap = c->pcap;
-	ip_addr_copy(a, rc.local);
-	if (c->li.type == ARPHRD_ETHER) {
-		struct ethif *e = &c->link->eth;
-		if (IP_IS_V6(&a)) {
-			ethif_add_ip6(e, ip_2_ip6(&a));
-			if (c->route.gateway.sa.sa_family == AF_INET6) {
-				ip6_addr_t gw;
-				memcpy(gw.addr, &c->route.gateway.sin6.sin6_addr, 16);
-				ethif_set_gateway6(e, &gw);
-			}
-		} else {
-			/* Everything goes to the next hop the kernel chose. */
-			ip4_addr_t any, gw;
-			ip4_addr_set_zero(&any);
-			gw = *ip_2_ip4(&rc.remote);
-			if (c->route.gateway.sa.sa_family == AF_INET)
-				memcpy(&gw.addr, &c->route.gateway.sin.sin_addr, 4);
-			ip4_addr_t mask;
-			IP4_ADDR(&mask, 255, 255, 255, 255);
-			ethif_set_ip4(e, ip_2_ip4(&a), &mask, &gw);
+}
+
+static void ethif_configure(struct ethif *e, const struct path *p, const ip_addr_t *local,
+			    const ip_addr_t *remote)
+{
+	if (IP_IS_V6(local)) {
+		ethif_add_ip6(e, ip_2_ip6(local));
+		if (p->route.gateway.sa.sa_family == AF_INET6) {
+			ip6_addr_t gw;
+			memcpy(gw.addr, &p->route.gateway.sin6.sin6_addr, 16);
+			ethif_set_gateway6(e, &gw);
 		}
-		if (c->have_nexthop_mac)
-			ethif_set_neighbour(e, &rc.remote, c->nexthop_mac);
-	} else if (IP_IS_V6(&a)) {
-		ipif_add_ip6(&c->link->ip, ip_2_ip6(&a));
 	} else {
-		ipif_set_ip4(&c->link->ip, ip_2_ip4(&a));
+		/* Everything goes to the next hop the kernel chose. */
+		ip4_addr_t gw = *ip_2_ip4(remote), mask;
+		if (p->route.gateway.sa.sa_family == AF_INET)
+			memcpy(&gw.addr, &p->route.gateway.sin.sin_addr, 4);
+		IP4_ADDR(&mask, 255, 255, 255, 255);
+		ethif_set_ip4(e, ip_2_ip4(local), &mask, &gw);
 	}
+	if (p->have_mac)
+		ethif_set_neighbour(e, remote, p->mac);
+}
+
+/* Puts the relay on c->link, with the path's addresses. */
+static int attach_link(struct client *c)
+{
+	const struct path *p = &c->path;
+	ip_addr_t local, remote;
+	char s[INET6_ADDRSTRLEN];
+
+	ipaddr_aton(addr_str((struct sockaddr *)&c->remote, s, sizeof(s)), &remote);
+	ipaddr_aton(addr_str(&p->route.prefsrc.sa, s, sizeof(s)), &local);
+	if (!c->link || afpacket_netif_init(c->link, p->li.mac, (uint16_t)p->li.mtu))
+		return -ENOMEM;
+	c->link->pcap = c->pcap;
+	if (c->link->ethernet)
+		ethif_configure(&c->link->eth, p, &local, &remote);
+	else if (IP_IS_V6(&local))
+		ipif_add_ip6(&c->link->ip, ip_2_ip6(&local));
+	else
+		ipif_set_ip4(&c->link->ip, ip_2_ip4(&local));
+	relay_set_local(c->relay, &local);
 	relay_attach(c->relay, c->link->netif);
+	return afpacket_start(c->link, c->loop, c->relay, &c->timer);
+}
+
+/* The kernel's view changed: follow a new address, route, interface or
+ * next hop by re-establishing, keeping the UDP side as it is. */
+static void on_net_change(void *ctx)
+{
+	struct client *c = ctx;
+	struct path p;
+	char err[512];
+	unsigned n = relay_conntable(c->relay)->count;
+
+	if (lookup_path(c, &p, err, sizeof(err)) < 0) {
+		if (c->link) {
+			log_warn("path to the server lost: %s; closing %u connections until it is back", err, n);
+			relay_close_all(c->relay, clock_now_ms(c->loop));
+			relay_detach(c->relay);
+			close_link(c);
+		}
+		return;
+	}
+	if (c->link && !path_moved(&c->path, &p))
+		return;
+	if (c->link) {
+		log_info("path to the server changed: re-establishing %u connections", n);
+		relay_close_all(c->relay, clock_now_ms(c->loop));
+		relay_detach(c->relay);
+		close_link(c);
+	}
+	log_path(c, &p);
+	if (open_link(c, &p, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return;
+	}
+	c->path = p;
+	if (attach_link(c) < 0) {
+		log_error("cannot set up the link on %s", p.li.name);
+		relay_detach(c->relay);
+		close_link(c);
+	}
+	relaytimer_update(&c->timer);
 }
 
 static void log_stats(struct client *c)
@@ -374,7 +483,7 @@ static void log_stats(struct client *c)
 		 (unsigned long long)st->segs_out, (unsigned long long)st->too_big,
 		 (unsigned long long)st->pending_dropped, (unsigned long long)st->drop_checksum,
 		 (unsigned long long)st->drop_unexpected_source,
-		 (unsigned long long)c->link->gro.supers);
+		 (unsigned long long)(c->link ? c->link->gro.supers : 0));
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -412,27 +521,35 @@ int main(int argc, char **argv)
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
 	char err[512], ignored[128];
 
-	the_client = &c;
+	memset(c.guard_fd, 0xff, sizeof(c.guard_fd)); /* all -1: no guard */
 	parse_config(&c, argc, argv);
 	log_init("fauxtcp-client", (enum log_level)c.cfg.log_level);
 	if (config_ignored_names(&c.cfg, ignored, sizeof(ignored)) > 0)
 		log_info("ignoring %s: fauxtcp needs no TUN on the client", ignored);
 	resolve_remote(&c);
 	load_handshake(&c);
-	find_route(&c);
-	open_link(&c);
+	if (lookup_path(&c, &c.path, err, sizeof(err)) < 0)
+		die("%s", err);
+	log_path(&c, &c.path);
+	if (open_link(&c, &c.path, err, sizeof(err)) < 0)
+		die("%s", err);
+	/* The packet socket is open: keep only what re-opening it after a
+	 * network change needs. */
 	if (privdrop_keep_only(CAP_NET_RAW) < 0)
 		log_warn("cannot drop capabilities other than CAP_NET_RAW: %m");
-	if (c.cfg.pcap[0] && pcapdump_open(&c.pcap, c.cfg.pcap, c.li.type == ARPHRD_ETHER, err, sizeof(err)) < 0)
+	if (c.cfg.pcap[0] &&
+	    pcapdump_open(&c.pcap, c.cfg.pcap, c.path.li.type == ARPHRD_ETHER, err, sizeof(err)) < 0)
 		die("cannot write --pcap %s: %s", c.cfg.pcap, err);
 	c.loop = uv_default_loop();
 	open_udp(&c);
 	relay_lwip_init();
-	setup_relay(&c);
+	create_relay(&c);
 	relaytimer_init(&c.timer, c.loop, c.relay);
+	if (attach_link(&c) < 0)
+		die("cannot set up the link on %s", c.path.li.name);
 	udpside_start(&c.udp, c.relay, &c.timer);
-	if (afpacket_start(c.link, c.loop, c.relay, &c.timer))
-		die("cannot watch the packet socket");
+	if (netwatch_start(&c.watch, c.loop, on_net_change, &c) < 0)
+		log_warn("cannot follow network changes (rtnetlink): %m; restart after changing addresses or routes");
 	for (int i = 0; i < 3; i++) {
 		uv_signal_init(c.loop, &c.sig[i]);
 		c.sig[i].data = &c;
@@ -440,7 +557,7 @@ int main(int argc, char **argv)
 	}
 	unsigned hdr = c.remote.ss_family == AF_INET6 ? 40 : 20;
 	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u",
-		 c.cfg.local, c.cfg.remote_host, c.cfg.remote_port, c.li.mtu - hdr - 20 - WG_OVERHEAD);
+		 c.cfg.local, c.cfg.remote_host, c.cfg.remote_port, c.path.li.mtu - hdr - 20 - WG_OVERHEAD);
 	uv_run(c.loop, UV_RUN_DEFAULT);
 	log_stats(&c);
 	pcapdump_close(c.pcap);

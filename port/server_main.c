@@ -213,12 +213,15 @@ static void setup_tun(struct server *s)
 	err = rtnl_open(&rt);
 	if (!err)
 		err = rtnl_ifindex(rt, s->tun_name, &idx);
+	/* Up first: an IPv6 address added while the link is down did not
+	 * always get its peer route when the link came up (seen: the DNATed
+	 * SYN routed back out of the WAN link). */
+	if (!err)
+		err = rtnl_link_set(rt, idx, true, TUN_MTU);
 	if (!err)
 		err = rtnl_addr_add_p2p4(rt, idx, &l4, &p4);
 	if (!err && want_ipv6(s))
 		err = rtnl_addr_add6(rt, idx, &l6, &p6);
-	if (!err)
-		err = rtnl_link_set(rt, idx, true, TUN_MTU);
 	if (rt)
 		rtnl_close(rt);
 	if (err)

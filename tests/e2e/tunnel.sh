@@ -45,7 +45,13 @@ expect() { # NAME CMD...: CMD's exit status decides
 }
 
 # ---- topology ----
-for n in "$C" "$R" "$S"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+for n in "$C" "$R" "$S"; do
+	ip netns add "$n"
+	ip -n "$n" link set lo up
+	# Fresh links' link-local addresses would stay tentative for a second
+	# (DAD) and leave the first neighbour solicitations unanswered.
+	ip netns exec "$n" sysctl -q -w net.ipv6.conf.default.accept_dad=0
+done
 ip -n "$C" link add c0 type veth peer name r0 netns "$R"
 ip -n "$S" link add s0 type veth peer name r1 netns "$R"
 ip -n "$C" addr add 198.51.100.2/24 dev c0
@@ -110,7 +116,7 @@ start_client() { # NAME LOCAL REMOTE [ARGS...]
 	shift 3
 	ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-		"$client" -l "$local" -r "$remote" "$@" 2>>"$tmp/$name.log" &
+		"$client" -l "$local" -r "$remote" "$@" 2>"$tmp/$mode-$name.log" &
 	pids+=($!)
 	eval "${name}_pid=$!"
 	sleep 0.5
@@ -124,10 +130,12 @@ for mode in $modes; do
 	grep Cap "/proc/$v4_pid/status" | sed 's/^/# client /'
 
 	sizes4=$(seq -s, 1 1460) sizes6=$(seq -s, 1 1440)
+	# The first datagram waits for the handshake (and the next hop's
+	# resolution): a longer first timeout.
 	expect "[$mode] IPv4: every size 1-1460 echoed byte for byte" \
-		c $check --to 127.0.0.1:1234 --sizes "$sizes4" --name ipv4-sizes
+		c $check --to 127.0.0.1:1234 --sizes "$sizes4" --timeout 2 --name ipv4-sizes
 	expect "[$mode] IPv6: every size 1-1440 echoed byte for byte" \
-		c $check --to 127.0.0.1:1236 --sizes "$sizes6" --name ipv6-sizes
+		c $check --to 127.0.0.1:1236 --sizes "$sizes6" --timeout 2 --name ipv6-sizes
 	expect "[$mode] IPv4: 1461 bytes is too big for the path (dropped, counted)" \
 		c $check --to 127.0.0.1:1234 --sizes 1461 --max-loss 1 --timeout 0.3 --name too-big
 	expect "[$mode] 1000 random datagrams" \
@@ -176,6 +184,44 @@ raise SystemExit(0 if got == [b"FAUXTCP-HELLO", b"first datagram"] else 1)'
 	start_server "$mode"
 	expect "[$mode] server restart recovered within two datagrams" \
 		c $check --to 127.0.0.1:1234 --random 20 --seed 5 --gap 0.05 --timeout 0.5 --max-loss 0.1 --name after-restart
+
+	# GRO on the client host's link merges the server's back-to-back
+	# segments into super-packets (only equal-sized ones: the first sets
+	# gso_size); each datagram must still come out whole and separate.
+	c ethtool -K c0 gro on >/dev/null
+	c sh -c 'echo 1000000 > /sys/class/net/c0/gro_flush_timeout'
+	r ethtool -K r0 tso off >/dev/null
+	c $check --to 127.0.0.1:1234 --sizes "$(printf '1000,%.0s' $(seq 300))" --burst 50 --timeout 1 --name gro-burst >"$tmp/gro" 
+	grorc=$?
+	cat "$tmp/gro"
+	kill -USR1 "$v4_pid"
+	sleep 0.2
+	supers=$(grep -o 'GRO super-packets [0-9]*' "$tmp/$mode-v4.log" | tail -1 | grep -o '[0-9]*$')
+	c ethtool -K c0 gro off >/dev/null
+	c sh -c 'echo 0 > /sys/class/net/c0/gro_flush_timeout'
+	r ethtool -K r0 tso on >/dev/null
+	result "[$mode] GRO forced on the client's link: ${supers:-0} super-packets split, every datagram whole" \
+		$([ "$grorc" = 0 ] && [ "${supers:-0}" -gt 0 ]; echo $?)
+
+	# The client host's address changes: the client follows the kernel and
+	# opens new connections from the new address, UDP side untouched.
+	# (deleting the primary address first: with promote_secondaries off
+	# the kernel would take a secondary in the same subnet with it)
+	c ip addr del 198.51.100.2/24 dev c0
+	c ip addr add 198.51.100.3/24 dev c0
+	c ip route add default via 198.51.100.1
+	t0=$(date +%s%N)
+	c $check --to 127.0.0.1:1234 --random 40 --seed 9 --gap 0.05 --timeout 0.5 --max-loss 0.1 --name after-address-change >"$tmp/addr"
+	addrrc=$?
+	cat "$tmp/addr"
+	grep -q "path to the server" "$tmp/$mode-v4.log"
+	seen=$?
+	result "[$mode] client address change followed (new connections from 198.51.100.3)" \
+		$([ "$addrrc" = 0 ] && [ "$seen" = 0 ] && grep -q '198.51.100.3:[0-9]*: connection established' "$tmp/$mode-v4.log"; echo $?)
+	c ip addr del 198.51.100.3/24 dev c0
+	c ip addr add 198.51.100.2/24 dev c0
+	c ip route add default via 198.51.100.1
+	sleep 0.3
 
 	kill -TERM "$v4_pid" "$v6_pid" "$hs_pid" "$server_pid" 2>/dev/null
 	wait "$v4_pid" "$v6_pid" "$hs_pid" "$server_pid" 2>/dev/null

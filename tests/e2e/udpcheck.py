@@ -26,6 +26,8 @@ def main():
     ap.add_argument("--gap", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--name", default="udpcheck")
+    ap.add_argument("--burst", type=int, default=0,
+                    help="send this many back to back, then collect the echoes")
     ap.add_argument("--give-up", type=int, default=10,
                     help="stop after this many losses in a row")
     a = ap.parse_args()
@@ -38,6 +40,8 @@ def main():
     rng = random.Random(a.seed)
     sizes = [int(x) for x in a.sizes.split(",") if x]
     sizes += [rng.randint(1, a.max_size) for _ in range(a.random)]
+    if a.burst:
+        return burst(a, s, host, port, sizes, rng)
     sent = ok = lost = bad = run = 0
     for i, n in enumerate(sizes):
         if run >= a.give_up:
@@ -71,6 +75,44 @@ def main():
     verdict = bad == 0 and loss <= a.max_loss
     print(f"{a.name}: sent {sent}, echoed {ok}, lost {lost} ({loss:.1%}), altered {bad}: "
           f"{'ok' if verdict else 'FAIL'}")
+    return 0 if verdict else 1
+
+
+def burst(a, s, host, port, sizes, rng):
+    """Back-to-back datagrams (so the path may merge their segments, e.g.
+    GRO): every one must come back whole and separate."""
+    ok = bad = 0
+    # Warm up: the connection exists before the first burst.
+    s.sendto(b"warm-up", (host.strip("[]"), int(port)))
+    try:
+        s.settimeout(a.timeout)
+        s.recv(65535)
+    except socket.timeout:
+        pass
+    for start in range(0, len(sizes), a.burst):
+        want = {}
+        for i in range(start, min(start + a.burst, len(sizes))):
+            payload = i.to_bytes(4, "big") + rng.randbytes(max(sizes[i] - 4, 0))
+            want[i] = payload
+            s.sendto(payload, (host.strip("[]"), int(port)))
+        deadline = time.monotonic() + a.timeout
+        while want and time.monotonic() < deadline:
+            try:
+                s.settimeout(max(0.001, deadline - time.monotonic()))
+                data = s.recv(65535)
+            except socket.timeout:
+                break
+            i = int.from_bytes(data[:4], "big") if len(data) >= 4 else -1
+            if want.get(i) == data:
+                ok += 1
+                del want[i]
+            else:
+                bad += 1
+    lost = len(sizes) - ok
+    loss = lost / len(sizes)
+    verdict = bad == 0 and loss <= a.max_loss
+    print(f"{a.name}: sent {len(sizes)} in bursts of {a.burst}, echoed {ok}, lost {lost} "
+          f"({loss:.1%}), altered {bad}: {'ok' if verdict else 'FAIL'}")
     return 0 if verdict else 1
 
 
