@@ -237,3 +237,21 @@ int testnet_datagram(struct testnet *n, uint16_t peer_port,
 	testnet_peer(&local, 1234);
 	return relay_client_datagram(n->relay, n->now, &peer, &local, data, len);
 }
+
+static int emit_split(void *ctx, const uint8_t *seg, size_t len, unsigned flags)
+{
+	struct testnet *n = ctx;
+
+	relay_link_input(n->relay, n->now, seg, len,
+			 (flags & GRO_CSUM_OK) ? RELAY_RX_CSUM_OK : 0);
+	return 0;
+}
+
+int testnet_input_vnet(struct testnet *n, const struct gro_vnet_hdr *vh,
+		       const uint8_t *frame, size_t len)
+{
+	static uint8_t scratch[65536 + 4096];
+
+	return gro_split(vh, frame, len, n->cfg.ether, scratch, sizeof(scratch),
+			 emit_split, n, &n->gro);
+}

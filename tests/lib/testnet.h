@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ethif.h"
+#include "gro.h"
 #include "ipif.h"
 #include "relay.h"
 
@@ -64,6 +65,7 @@ struct testnet {
 	size_t nheld;
 	uint16_t refuse_below; /* claim_port refuses ports < this (0: none) */
 	size_t established, closed;
+	struct gro_stats gro;
 	enum fakeconn_reason last_reason;
 };
 
@@ -77,6 +79,10 @@ void testnet_fini(struct testnet *n);
 /* Runs timers up to t (each at its own deadline), then sets now = t. */
 void testnet_advance(struct testnet *n, uint64_t t);
 void testnet_input(struct testnet *n, const uint8_t *frame, size_t len);
+/* The same through the AF_PACKET receive path: gro_split() with the
+ * frame's virtio-net header, each resulting segment into the relay. */
+int testnet_input_vnet(struct testnet *n, const struct gro_vnet_hdr *vh,
+		       const uint8_t *frame, size_t len);
 int testnet_datagram(struct testnet *n, uint16_t peer_port,
 		     const void *data, size_t len);
 /* The peer endpoint testnet_datagram uses for a port (127.0.0.1:port). */
