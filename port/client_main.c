@@ -530,7 +530,8 @@ int main(int argc, char **argv)
 	load_handshake(&c);
 	if (lookup_path(&c, &c.path, err, sizeof(err)) < 0)
 		die("%s", err);
-	log_path(&c, &c.path);
+	c.loop = uv_default_loop();
+	open_udp(&c);
 	if (open_link(&c, &c.path, err, sizeof(err)) < 0)
 		die("%s", err);
 	/* The packet socket is open: keep only what re-opening it after a
@@ -540,13 +541,12 @@ int main(int argc, char **argv)
 	if (c.cfg.pcap[0] &&
 	    pcapdump_open(&c.pcap, c.cfg.pcap, c.path.li.type == ARPHRD_ETHER, err, sizeof(err)) < 0)
 		die("cannot write --pcap %s: %s", c.cfg.pcap, err);
-	c.loop = uv_default_loop();
-	open_udp(&c);
 	relay_lwip_init();
 	create_relay(&c);
 	relaytimer_init(&c.timer, c.loop, c.relay);
 	if (attach_link(&c) < 0)
 		die("cannot set up the link on %s", c.path.li.name);
+	log_path(&c, &c.path);
 	udpside_start(&c.udp, c.relay, &c.timer);
 	if (netwatch_start(&c.watch, c.loop, on_net_change, &c) < 0)
 		log_warn("cannot follow network changes (rtnetlink): %m; restart after changing addresses or routes");

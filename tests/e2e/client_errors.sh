@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# fauxtcp-client's start-up errors: each is one line that names what is
+# wrong and what to do, with a non-zero exit. Runs as root in a network
+# namespace of its own.
+set -u
+client=${FAUXTCP_CLIENT:-$(dirname "$0")/../../build/fauxtcp-client}
+client=$(realpath "$client")
+ns=fx-cerr-$$
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pass=0 fail=0
+
+cleanup() {
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add v0 type veth peer name v1
+ip -n "$ns" addr add 192.0.2.1/24 dev v0
+ip -n "$ns" link set v0 up
+ip -n "$ns" link set v1 up
+n() { timeout 5 ip netns exec "$ns" "$@"; }
+
+expect() { # NAME PATTERN CMD...: fails with exactly one stderr line matching
+	local name=$1 pattern=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$? lines
+	lines=$(wc -l <"$tmp/err")
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$lines" -eq 1 ] && grep -qE -- "$pattern" "$tmp/err"; then
+		echo "ok   $name: $(cat "$tmp/err")"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name (exit $rc, $lines lines):"
+		sed 's/^/     /' "$tmp/err"
+		fail=$((fail + 1))
+	fi
+}
+
+nobody() { n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"; }
+
+expect "no CAP_NET_RAW" "needs CAP_NET_RAW: run 'setcap cap_net_raw\+ep" \
+	nobody "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567
+expect "interface missing" "--iface nosuch0: .*check the interface name" \
+	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567 --iface nosuch0
+expect "no route" "no route to 203.0.113.9: .*check the network" \
+	n "$client" -l 127.0.0.1:4000 -r 203.0.113.9:4567
+expect "unresolvable remote" "cannot resolve --remote no-such-host.invalid" \
+	n "$client" -l 127.0.0.1:4000 -r no-such-host.invalid:4567
+expect "bad address" "-l: expected a numeric IP:PORT" n "$client" -l 999.1.1.1:4000 -r 192.0.2.2:4567
+printf '[client]\nlocal = 127.0.0.1:4000\nremote = 192.0.2.2:4567\nbogus = 1\n' >"$tmp/c.ini"
+expect "unknown INI key" "c.ini:4: unknown key 'bogus' in \[client\]" n "$client" -c "$tmp/c.ini"
+head -c 1500 /dev/zero >"$tmp/big.bin"
+expect "handshake packet larger than a segment" "1500 bytes, more than one segment \(1460\)" \
+	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567 --handshake-packet "$tmp/big.bin"
+ip netns exec "$ns" python3 -c 'import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",4000)); time.sleep(3)' &
+holder=$!
+sleep 0.3
+expect "local port in use" "cannot listen on --local 127.0.0.1:4000: address already in use" \
+	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+ip -n "$ns" link set v0 down
+expect "interface down" "no route to 192.0.2.2|interface v0 is down" \
+	n "$client" -l 127.0.0.1:4001 -r 192.0.2.2:4567
+
+# phantun's TUN flags are accepted with one line, and the client runs.
+ip -n "$ns" link set v0 up
+timeout 2 ip netns exec "$ns" "$client" -l 127.0.0.1:4002 -r 192.0.2.2:4567 --tun tun0 --tun-local 192.168.200.1 \
+	2>"$tmp/tun.err"
+if grep -q "ignoring --tun, --tun-local: fauxtcp needs no TUN on the client" "$tmp/tun.err"; then
+	echo "ok   phantun's --tun flags accepted and ignored in one line"
+	pass=$((pass + 1))
+else
+	echo "FAIL phantun's --tun flags:"
+	sed 's/^/     /' "$tmp/tun.err"
+	fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
