@@ -10,6 +10,31 @@ static void tx_set(struct fakeconn *c, struct fakeconn_tx *tx, uint8_t flags)
 	/* phantun's build_tcp_packet records every ack it puts on the wire;
 	 * the pure-ACK rule compares against it. */
 	c->last_ack = c->ack;
+	if (c->recent_acks[(c->recent_next + FAKECONN_RECENT_ACKS - 1) % FAKECONN_RECENT_ACKS] != c->ack) {
+		c->recent_acks[c->recent_next] = c->ack;
+		c->recent_next = (uint8_t)((c->recent_next + 1) % FAKECONN_RECENT_ACKS);
+	}
+}
+
+/* RFC 5961 in spirit, and still phantun-compatible: an RST counts only
+ * if its seq is the next one we expect (phantun's close RST when nothing
+ * was lost), or the ack of one of our recent segments (phantun's stray
+ * RST|ACK answering a segment after a loss or a restart), or, answering
+ * our SYN, it acks it (a kernel's RST|ACK, pcap c1). An off-path host
+ * guessing the 4-tuple no longer closes the connection. */
+static bool rst_acceptable(const struct fakeconn *c, const struct segment *s)
+{
+	/* Before the SYN|ACK we know no seq of theirs: the RST must ack our
+	 * SYN, as a kernel's does (RFC 793, SYN-SENT), or carry phantun's
+	 * stray-rule ack, its seq + len without the +1 (pcap e2). */
+	if (c->state == FAKECONN_SYN_SENT)
+		return (s->flags & SEG_ACK) && (s->ack == c->seq + 1 || s->ack == c->seq);
+	if (s->seq == c->ack)
+		return true;
+	for (int i = 0; i < FAKECONN_RECENT_ACKS; i++)
+		if (s->seq == c->recent_acks[i])
+			return true;
+	return false;
 }
 
 void fakeconn_init(struct fakeconn *c, const struct tuple *t, uint64_t now)
@@ -86,6 +111,10 @@ static unsigned input_handshake(struct fakeconn *c, uint64_t now,
 				enum fakeconn_reason *reason)
 {
 	if (s->flags & SEG_RST) {
+		if (!rst_acceptable(c, s)) {
+			c->stats.rst_ignored++;
+			return 0;
+		}
 		*reason = FAKECONN_HS_RESET;
 		return FAKECONN_CLOSE;
 	}
@@ -121,12 +150,16 @@ static unsigned input_established(struct fakeconn *c, uint64_t now,
 {
 	unsigned act = 0;
 
-	c->last_active = now;
-	c->stats.segs_in++;
 	if (s->flags & SEG_RST) {
+		if (!rst_acceptable(c, s)) {
+			c->stats.rst_ignored++;
+			return 0;
+		}
 		*reason = FAKECONN_RESET;
 		return FAKECONN_CLOSE;
 	}
+	c->last_active = now;
+	c->stats.segs_in++;
 	/* Flags, order and window are not checked: ack follows the last
 	 * segment received, even backwards (spec: Established). */
 	uint32_t new_ack = s->seq + s->len;

@@ -18,6 +18,7 @@
 #define FAKECONN_HS_STEPS 6u
 #define FAKECONN_IDLE_MS 180000u
 #define FAKECONN_MAX_UNACKED (128u * 1024u * 1024u)
+#define FAKECONN_RECENT_ACKS 4
 
 enum fakeconn_state {
 	FAKECONN_FREE = 0,
@@ -48,6 +49,8 @@ struct fakeconn_stats {
 	uint64_t dgrams_in, bytes_in;   /* fake TCP to UDP side */
 	uint64_t segs_in;
 	uint64_t too_big, pending_dropped;
+	uint32_t last_too_big; /* size of the last datagram too big to send */
+	uint64_t rst_ignored;  /* RSTs whose seq no segment of ours invited */
 };
 
 struct fakeconn {
@@ -56,6 +59,10 @@ struct fakeconn {
 	uint32_t seq;
 	uint32_t ack;
 	uint32_t last_ack; /* the ack field of the last segment we sent */
+	/* The ack fields of our last segments: a peer's RST answering one of
+	 * them carries one of these as its seq. */
+	uint32_t recent_acks[FAKECONN_RECENT_ACKS];
+	uint8_t recent_next;
 	uint8_t hs_steps;  /* phantun's handshake loop steps used */
 	bool hs_send_due;
 	uint64_t deadline; /* handshake: end of the current wait */

@@ -153,7 +153,10 @@ static int send_payload(struct relay *r, struct fakeconn *c,
 	touch(r, c);
 	if (len > relay_max_payload(r, c->t.family)) {
 		c->stats.too_big++;
+		c->stats.last_too_big = (uint32_t)len;
 		r->stats.too_big++;
+		if (c->stats.too_big == 1 && r->hooks.conn_event)
+			r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_TOO_BIG, FAKECONN_OK);
 		return -EMSGSIZE;
 	}
 	int err = emit(r, &c->t, tx.flags, tx.seq, tx.ack, data, len);
@@ -620,6 +623,16 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 	if (c->state == FAKECONN_ESTABLISHED)
 		return send_payload(r, c, data, len);
 	return pend_push(r, c, data, len);
+}
+
+int relay_client_probe(struct relay *r, uint64_t now)
+{
+	/* A peer no UDP socket can have: family 0xff. */
+	const struct endpoint probe = {.family = 0xff};
+	struct fakeconn *c;
+
+	set_now(r, now);
+	return client_open(r, &probe, &probe, &c);
 }
 
 int relay_conn_datagram(struct relay *r, uint64_t now, struct fakeconn *c,

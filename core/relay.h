@@ -21,6 +21,7 @@ enum relay_role { RELAY_CLIENT, RELAY_SERVER };
 enum relay_event {
 	RELAY_EV_ESTABLISHED, /* server: open the UDP flow to the remote */
 	RELAY_EV_CLOSED,      /* reason says why; the conn is freed after */
+	RELAY_EV_TOO_BIG,     /* first datagram too big for the path on c */
 };
 
 struct relay_config {
@@ -107,6 +108,9 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 			  const struct endpoint *peer,
 			  const struct endpoint *local, const uint8_t *data,
 			  size_t len);
+/* Client: a handshake with the server that carries no datagram (the
+ * preflight check); the usual events tell how it went. */
+int relay_client_probe(struct relay *r, uint64_t now);
 /* Server: a datagram from the remote on c's UDP flow. */
 int relay_conn_datagram(struct relay *r, uint64_t now, struct fakeconn *c,
 			const uint8_t *data, size_t len);

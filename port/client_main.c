@@ -33,6 +33,8 @@
 #include "relaytimer.h"
 #include "rtnl.h"
 #include "udpside.h"
+#include "report.h"
+#include "status.h"
 
 /* WireGuard's own overhead inside each datagram: 16-byte header, 16-byte
  * authentication tag. */
@@ -63,6 +65,10 @@ struct client {
 	bool guard_failed_logged;
 	struct pcapdump *pcap;
 	uv_signal_t sig[3];
+	struct status_server status;
+	uint64_t started;
+	int check_result; /* --check: 0 waiting, 1 answered, -1 failed */
+	enum fakeconn_reason check_reason;
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -107,6 +113,22 @@ static void usage(FILE *f)
 static void parse_config(struct client *c, int argc, char **argv)
 {
 	char err[512];
+
+	if (argc > 1 && strcmp(argv[1], "status") == 0) {
+		char name[300];
+		config_init(&c->cfg, CONFIG_CLIENT);
+		if (config_parse_args(&c->cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
+			fprintf(stderr, "fauxtcp-client status: %s\n", err);
+			exit(2);
+		}
+		snprintf(name, sizeof(name), "fauxtcp-client %s", c->cfg.local);
+		if (status_query(name, stdout) < 0) {
+			fprintf(stderr, "fauxtcp-client status: no fauxtcp-client answers for --local %s in this network namespace; is it running?\n",
+				c->cfg.local);
+			exit(1);
+		}
+		exit(0);
+	}
 
 	config_init(&c->cfg, CONFIG_CLIENT);
 	if (config_parse_args(&c->cfg, argc, argv, err, sizeof(err)) < 0) {
@@ -341,10 +363,29 @@ static bool hook_holds_port(void *ctx, const struct tuple *t)
 static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 		       enum fakeconn_reason reason)
 {
+	struct client *c = ctx;
 	char tuple[128];
 
-	(void)ctx;
 	tuple_format(&fc->t, tuple, sizeof(tuple));
+	if (c->cfg.check) {
+		if (ev == RELAY_EV_ESTABLISHED) {
+			c->check_result = 1;
+			relay_close(c->relay, clock_now_ms(c->loop), fc, FAKECONN_LOCAL_CLOSE);
+		} else if (ev == RELAY_EV_CLOSED && c->check_result == 0) {
+			c->check_result = -1;
+			c->check_reason = reason;
+		}
+		if (c->check_result)
+			uv_stop(c->loop);
+		return;
+	}
+	if (ev == RELAY_EV_TOO_BIG) {
+		size_t max = relay_max_payload(c->relay, fc->t.family);
+		log_warn("%s: a %u-byte datagram is too big for the path: at most %zu bytes fit in one segment; "
+			 "set WireGuard's MTU to %zu (logged once per connection)",
+			 tuple, fc->stats.last_too_big, max, max > WG_OVERHEAD ? max - WG_OVERHEAD : 0);
+		return;
+	}
 	if (ev == RELAY_EV_ESTABLISHED)
 		log_info("%s: connection established", tuple);
 	else if (fc->state == FAKECONN_ESTABLISHED)
@@ -472,18 +513,37 @@ static void on_net_change(void *ctx)
 	relaytimer_update(&c->timer);
 }
 
+static void render(void *ctx, struct status_buf *b)
+{
+	struct client *c = ctx;
+	uint64_t now = clock_now_ms(c->loop), md5 = 0;
+	char src[INET6_ADDRSTRLEN];
+
+	guard_md5_not_found(&md5);
+	status_printf(b, "fauxtcp-client: listening on %s, server %s, %s%s (source %s), up %llus\n",
+		      c->cfg.local, c->cfg.remote, c->link ? "via " : "no path to the server",
+		      c->link ? c->path.li.name : "", addr_str(&c->path.route.prefsrc.sa, src, sizeof(src)),
+		      (unsigned long long)((now - c->started) / 1000));
+	report_connections(b, c->relay, now, true);
+	report_counters(b, relay_stats(c->relay));
+	status_printf(b, "udp: datagrams in %llu, out %llu, send errors %llu; link: frames in %llu out %llu, "
+		      "GRO super-packets split %llu into %llu; guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
+		      (unsigned long long)c->udp.rx, (unsigned long long)c->udp.tx,
+		      (unsigned long long)c->udp.tx_errors,
+		      (unsigned long long)(c->link ? c->link->rx_frames : 0),
+		      (unsigned long long)(c->link ? c->link->tx_frames : 0),
+		      (unsigned long long)(c->link ? c->link->gro.supers : 0),
+		      (unsigned long long)(c->link ? c->link->gro.segments : 0),
+		      c->guard_method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
+}
+
 static void log_stats(struct client *c)
 {
-	const struct relay_stats *st = relay_stats(c->relay);
+	struct status_buf b = {0};
 
-	log_info("stats: %u connections, datagrams in %llu out %llu, segments in %llu out %llu, "
-		 "dropped: too big %llu, waiting %llu, checksum %llu, not from the server %llu; GRO super-packets %llu",
-		 relay_conntable(c->relay)->count, (unsigned long long)c->udp.tx,
-		 (unsigned long long)c->udp.rx, (unsigned long long)st->segs_in,
-		 (unsigned long long)st->segs_out, (unsigned long long)st->too_big,
-		 (unsigned long long)st->pending_dropped, (unsigned long long)st->drop_checksum,
-		 (unsigned long long)st->drop_unexpected_source,
-		 (unsigned long long)(c->link ? c->link->gro.supers : 0));
+	render(c, &b);
+	report_log(&b);
+	free(b.data);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -515,6 +575,55 @@ static void open_udp(struct client *c)
 		    c->cfg.local, uv_strerror(err));
 }
 
+/* --check: what the client would use, and whether the server answers a
+ * handshake (one that carries no datagram, closed with RST at once). */
+static int run_check(struct client *c)
+{
+	char src[INET6_ADDRSTRLEN], hop[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	const struct path *p = &c->path;
+	struct sockaddr_storage any;
+	struct guard g = {.fd = -1};
+	unsigned hdr = c->remote.ss_family == AF_INET6 ? 40 : 20;
+
+	addr_str((struct sockaddr *)&c->remote, r, sizeof(r));
+	printf("server:      %s port %u\n", r, c->cfg.remote_port);
+	printf("interface:   %s (%s, MTU %u)\n", p->li.name, p->li.type == ARPHRD_ETHER ? "Ethernet" : "L3",
+	       p->li.mtu);
+	printf("source:      %s\n", addr_str(&p->route.prefsrc.sa, src, sizeof(src)));
+	if (p->route.gateway.sa.sa_family != AF_UNSPEC)
+		printf("next hop:    gateway %s", addr_str(&p->route.gateway.sa, hop, sizeof(hop)));
+	else
+		printf("next hop:    on-link");
+	if (p->li.type == ARPHRD_ETHER && p->have_mac)
+		printf(", MAC %02x:%02x:%02x:%02x:%02x:%02x (kernel neighbour table)\n", p->mac[0],
+		       p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
+	else
+		printf("%s\n", p->li.type == ARPHRD_ETHER ? ", MAC not in the kernel's table (ARP/ND will ask)" : "");
+	memcpy(&any, &p->route.prefsrc, sizeof(p->route.prefsrc));
+	int e = guard_open((struct sockaddr *)&any, (struct sockaddr *)&c->remote,
+			   any.ss_family == AF_INET6 ? 128 : 32, &g);
+	printf("guard:       %s\n", e ? strerror(-e) : g.method == GUARD_MD5 ? "TCP-MD5 listener" : "drop filter");
+	guard_close(&g);
+	printf("capability:  CAP_NET_RAW %s\n", privdrop_has(CAP_NET_RAW) ? "held" : "missing");
+	printf("MTU advice:  WireGuard MTU %u (link %u - IP %u - TCP 20 - WireGuard 32)\n",
+	       p->li.mtu - hdr - 20 - WG_OVERHEAD, p->li.mtu, hdr);
+	if (e) {
+		fprintf(stderr, "fauxtcp-client --check: cannot guard a local port: %s\n", strerror(-e));
+		return 1;
+	}
+	relay_client_probe(c->relay, clock_now_ms(c->loop));
+	relaytimer_update(&c->timer);
+	uv_run(c->loop, UV_RUN_DEFAULT);
+	if (c->check_result > 0) {
+		printf("handshake:   the server answered (SYN|ACK), connection closed again\n");
+		return 0;
+	}
+	fprintf(stderr, "fauxtcp-client --check: the server %s port %u did not complete a handshake (%s); "
+		"is fauxtcp-server or phantun_server running there and the port reachable?\n",
+		r, c->cfg.remote_port, fakeconn_reason_name(c->check_reason));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct client c;
@@ -522,6 +631,7 @@ int main(int argc, char **argv)
 	char err[512], ignored[128];
 
 	memset(c.guard_fd, 0xff, sizeof(c.guard_fd)); /* all -1: no guard */
+	c.status.fd = -1;
 	parse_config(&c, argc, argv);
 	log_init("fauxtcp-client", (enum log_level)c.cfg.log_level);
 	if (config_ignored_names(&c.cfg, ignored, sizeof(ignored)) > 0)
@@ -531,7 +641,8 @@ int main(int argc, char **argv)
 	if (lookup_path(&c, &c.path, err, sizeof(err)) < 0)
 		die("%s", err);
 	c.loop = uv_default_loop();
-	open_udp(&c);
+	if (!c.cfg.check)
+		open_udp(&c);
 	if (open_link(&c, &c.path, err, sizeof(err)) < 0)
 		die("%s", err);
 	/* The packet socket is open: keep only what re-opening it after a
@@ -546,6 +657,8 @@ int main(int argc, char **argv)
 	relaytimer_init(&c.timer, c.loop, c.relay);
 	if (attach_link(&c) < 0)
 		die("cannot set up the link on %s", c.path.li.name);
+	if (c.cfg.check)
+		return run_check(&c);
 	log_path(&c, &c.path);
 	udpside_start(&c.udp, c.relay, &c.timer);
 	if (netwatch_start(&c.watch, c.loop, on_net_change, &c) < 0)
@@ -555,6 +668,11 @@ int main(int argc, char **argv)
 		c.sig[i].data = &c;
 		uv_signal_start(&c.sig[i], on_signal, sigs[i]);
 	}
+	char sname[300];
+	c.started = clock_now_ms(c.loop);
+	snprintf(sname, sizeof(sname), "fauxtcp-client %s", c.cfg.local);
+	if (status_listen(&c.status, c.loop, sname, render, &c) < 0)
+		log_warn("no status socket (another fauxtcp-client on --local %s?): %m", c.cfg.local);
 	unsigned hdr = c.remote.ss_family == AF_INET6 ? 40 : 20;
 	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u",
 		 c.cfg.local, c.cfg.remote_host, c.cfg.remote_port, c.path.li.mtu - hdr - 20 - WG_OVERHEAD);

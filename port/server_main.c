@@ -30,6 +30,8 @@
 #include "tunif.h"
 #include "tunlink.h"
 #include "udpflow.h"
+#include "report.h"
+#include "status.h"
 #include "afpacket.h"
 #include "guard.h"
 #include <ifaddrs.h>
@@ -56,6 +58,8 @@ struct server {
 	bool rules_installed;
 	bool fwd_restore[2]; /* [0] IPv4, [1] IPv6: we turned it on */
 	uv_signal_t sig[3];
+	struct status_server status;
+	uint64_t started;
 	int exit_code;
 };
 
@@ -393,6 +397,12 @@ static void hook_event(void *ctx, struct fakeconn *c, enum relay_event ev,
 	char tuple[128];
 
 	tuple_format(&c->t, tuple, sizeof(tuple));
+	if (ev == RELAY_EV_TOO_BIG) {
+		log_warn("%s: a %u-byte datagram from the remote is too big for one segment (at most %zu); "
+			 "lower the remote's MTU (logged once per connection)",
+			 tuple, c->stats.last_too_big, relay_max_payload(s->relay, c->t.family));
+		return;
+	}
 	if (ev == RELAY_EV_ESTABLISHED) {
 		int err = udpflow_open(s->loop, s->relay, c, (struct sockaddr *)&s->remote);
 		if (err) {
@@ -414,17 +424,26 @@ static void hook_event(void *ctx, struct fakeconn *c, enum relay_event ev,
 		log_info("%s: handshake failed: %s", tuple, fakeconn_reason_name(reason));
 }
 
+static void render(void *ctx, struct status_buf *b)
+{
+	struct server *s = ctx;
+	uint64_t now = clock_now_ms(s->loop);
+
+	status_printf(b, "fauxtcp-server: port %u, %s mode%s%s, relaying to %s, up %llus\n",
+		      s->cfg.local_port, s->raw ? "raw" : "TUN", s->raw ? " on " : "",
+		      s->raw ? s->cfg.iface : "", s->cfg.remote,
+		      (unsigned long long)((now - s->started) / 1000));
+	report_connections(b, s->relay, now, false);
+	report_counters(b, relay_stats(s->relay));
+}
+
 static void log_stats(struct server *s)
 {
-	const struct relay_stats *st = relay_stats(s->relay);
+	struct status_buf b = {0};
 
-	log_info("stats: %u connections, segments in %llu out %llu, strays answered %llu, bad SYNs %llu, "
-		 "dropped: checksum %llu, malformed %llu, table full %llu, too big %llu",
-		 relay_conntable(s->relay)->count, (unsigned long long)st->segs_in,
-		 (unsigned long long)st->segs_out, (unsigned long long)st->stray_rst_sent,
-		 (unsigned long long)st->bad_syn_rst_sent, (unsigned long long)st->drop_checksum,
-		 (unsigned long long)(st->drop_truncated + st->drop_bad_header),
-		 (unsigned long long)st->table_full, (unsigned long long)st->too_big);
+	render(s, &b);
+	report_log(&b);
+	free(b.data);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -494,6 +513,22 @@ static void parse_config(struct server *s, int argc, char **argv)
 {
 	char err[512];
 
+	if (argc > 1 && strcmp(argv[1], "status") == 0) {
+		char name[64];
+		config_init(&s->cfg, CONFIG_SERVER);
+		if (config_parse_args(&s->cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
+			fprintf(stderr, "fauxtcp-server status: %s\n", err);
+			exit(2);
+		}
+		snprintf(name, sizeof(name), "fauxtcp-server %u", s->cfg.local_port);
+		if (status_query(name, stdout) < 0) {
+			fprintf(stderr, "fauxtcp-server status: no fauxtcp-server answers for port %u in this network namespace; is it running (-l PORT)?\n",
+				s->cfg.local_port);
+			exit(1);
+		}
+		exit(0);
+	}
+
 	config_init(&s->cfg, CONFIG_SERVER);
 	if (config_parse_args(&s->cfg, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fauxtcp-server: %s (see --help)\n", err);
@@ -515,7 +550,7 @@ static void parse_config(struct server *s, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static struct server s = {.tun_fd = -1, .port_fd = -1, .guard4 = {.fd = -1}, .guard6 = {.fd = -1}};
+	static struct server s = {.tun_fd = -1, .port_fd = -1, .guard4 = {.fd = -1}, .guard6 = {.fd = -1}, .status = {.fd = -1}};
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
 	char err[512];
 
@@ -545,6 +580,11 @@ int main(int argc, char **argv)
 		s.sig[i].data = &s;
 		uv_signal_start(&s.sig[i], on_signal, sigs[i]);
 	}
+	char sname[64];
+	s.started = clock_now_ms(s.loop);
+	snprintf(sname, sizeof(sname), "fauxtcp-server %u", s.cfg.local_port);
+	if (status_listen(&s.status, s.loop, sname, render, &s) < 0)
+		log_warn("no status socket (another fauxtcp-server on port %u?): %m", s.cfg.local_port);
 	char remote[INET6_ADDRSTRLEN];
 	getnameinfo((struct sockaddr *)&s.remote, sizeof(s.remote), remote, sizeof(remote), NULL, 0,
 		    NI_NUMERICHOST);

@@ -66,6 +66,10 @@ ip -n "$ns" link set v0 down
 expect "interface down" "no route to 192.0.2.2|interface v0 is down" \
 	n "$client" -l 127.0.0.1:4001 -r 192.0.2.2:4567
 
+ip -n "$ns" link set v0 up
+expect "--check with no server answering" "--check: the server 192.0.2.2 port 4567 did not complete a handshake" \
+	n "$client" -l 127.0.0.1:4003 -r 192.0.2.2:4567 --check
+
 # phantun's TUN flags are accepted with one line, and the client runs.
 ip -n "$ns" link set v0 up
 timeout 2 ip netns exec "$ns" "$client" -l 127.0.0.1:4002 -r 192.0.2.2:4567 --tun tun0 --tun-local 192.168.200.1 \

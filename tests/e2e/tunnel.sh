@@ -129,6 +129,15 @@ for mode in $modes; do
 	start_client v6 127.0.0.1:1236 '[2001:db8:2::2]:4567'
 	grep Cap "/proc/$v4_pid/status" | sed 's/^/# client /'
 
+	ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
+		"$client" -l 127.0.0.1:1299 -r 203.0.113.2:4567 --check >"$tmp/check" 2>&1
+	checkrc=$?
+	sed 's/^/# /' "$tmp/check"
+	result "[$mode] --check: path, guard, capability, MTU advice, and the server answers" \
+		$([ $checkrc = 0 ] && grep -q '^handshake:   the server answered' "$tmp/check" &&
+		  grep -q '^capability:  CAP_NET_RAW held' "$tmp/check" && grep -q 'WireGuard MTU 1428' "$tmp/check"; echo $?)
+
 	sizes4=$(seq -s, 1 1460) sizes6=$(seq -s, 1 1440)
 	# The first datagram waits for the handshake (and the next hop's
 	# resolution): a longer first timeout.
@@ -148,6 +157,16 @@ for mode in $modes; do
 	wait $p2; r2=$?
 	cat "$tmp/p1" "$tmp/p2"
 	result "[$mode] two UDP peers at once" $((r1 | r2))
+
+	# status, over the daemon's abstract socket: as the daemon's user it
+	# lists the peers' connections; another user is refused.
+	ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups "$client" status -l 127.0.0.1:1234 >"$tmp/status"
+	cat "$tmp/status" | sed 's/^/# /'
+	result "[$mode] status lists both peers' connections and the counters" \
+		$(grep -q 'peer 127.0.0.1:40001: .* established, .*datagrams out 300 in 300' "$tmp/status" &&
+		  grep -q 'peer 127.0.0.1:40002: ' "$tmp/status" && grep -q '^drops: too big 1,' "$tmp/status"; echo $?)
+	ip netns exec "$C" setpriv --reuid=65533 --regid=65533 --clear-groups "$client" status -l 127.0.0.1:1234 >"$tmp/status2"
+	result "[$mode] status refused to another user" $(grep -q refused "$tmp/status2"; echo $?)
 
 	# 5% loss each way on the router, for the tunnel and for plain UDP.
 	r nft add rule inet loss forward numgen random mod 100 '<' 5 drop
@@ -185,22 +204,32 @@ raise SystemExit(0 if got == [b"FAUXTCP-HELLO", b"first datagram"] else 1)'
 	expect "[$mode] server restart recovered within two datagrams" \
 		c $check --to 127.0.0.1:1234 --random 20 --seed 5 --gap 0.05 --timeout 0.5 --max-loss 0.1 --name after-restart
 
-	# GRO on the client host's link merges the server's back-to-back
-	# segments into super-packets (only equal-sized ones: the first sets
-	# gso_size); each datagram must still come out whole and separate.
-	c ethtool -K c0 gro on >/dev/null
-	c sh -c 'echo 1000000 > /sys/class/net/c0/gro_flush_timeout'
+	# GRO merges the server's back-to-back segments into super-packets
+	# (only equal-sized ones: the first sets gso_size), on the router's
+	# ingress (forwarded on as GSO) and on the client host's link; each
+	# datagram must still come out whole and separate.
+	for l in "$C c0" "$R r1"; do
+		set -- $l
+		ip netns exec "$1" ethtool -K "$2" gro on >/dev/null
+		ip netns exec "$1" sh -c "echo 1000000 > /sys/class/net/$2/gro_flush_timeout"
+	done
 	r ethtool -K r0 tso off >/dev/null
-	c $check --to 127.0.0.1:1234 --sizes "$(printf '1000,%.0s' $(seq 300))" --burst 50 --timeout 1 --name gro-burst >"$tmp/gro" 
+	s ethtool -K s0 tso off >/dev/null
+	c $check --to 127.0.0.1:1234 --sizes "$(printf '1000,%.0s' $(seq 300))" --burst 50 --timeout 1 --name gro-burst >"$tmp/gro"
 	grorc=$?
 	cat "$tmp/gro"
 	kill -USR1 "$v4_pid"
-	sleep 0.2
-	supers=$(grep -o 'GRO super-packets [0-9]*' "$tmp/$mode-v4.log" | tail -1 | grep -o '[0-9]*$')
-	c ethtool -K c0 gro off >/dev/null
-	c sh -c 'echo 0 > /sys/class/net/c0/gro_flush_timeout'
+	sleep 0.3
+	gro=$(grep -o 'GRO super-packets split [0-9]* into [0-9]*' "$tmp/$mode-v4.log" | tail -1)
+	supers=$(echo "$gro" | sed -E 's/.*split ([0-9]+) into.*/\1/')
+	for l in "$C c0" "$R r1"; do
+		set -- $l
+		ip netns exec "$1" ethtool -K "$2" gro off >/dev/null
+		ip netns exec "$1" sh -c "echo 0 > /sys/class/net/$2/gro_flush_timeout"
+	done
 	r ethtool -K r0 tso on >/dev/null
-	result "[$mode] GRO forced on the client's link: ${supers:-0} super-packets split, every datagram whole" \
+	s ethtool -K s0 tso on >/dev/null
+	result "[$mode] GRO forced on the path: ${gro:-no super-packets}, every datagram whole" \
 		$([ "$grorc" = 0 ] && [ "${supers:-0}" -gt 0 ]; echo $?)
 
 	# The client host's address changes: the client follows the kernel and

@@ -58,8 +58,10 @@ static void conn_event(void *ctx, struct fakeconn *c, enum relay_event ev,
 	(void)c;
 	if (ev == RELAY_EV_ESTABLISHED)
 		n->established++;
-	else
+	else if (ev == RELAY_EV_CLOSED)
 		n->closed++;
+	else
+		return;
 	n->last_reason = reason;
 }
 

@@ -169,7 +169,8 @@ Test(relay, rst_during_client_handshake_aborts)
 	client_setup(8);
 	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), 0);
 	uint16_t port = last_tx().sport;
-	send_seg(srv4, cli4, 4567, port, 0, 0, SEG_RST, NULL, 0);
+	/* phantun's stray rule answering our SYN: RST|ACK seq 0 ack 0. */
+	send_seg(srv4, cli4, 4567, port, 0, 0, SEG_RST | SEG_ACK, NULL, 0);
 	struct wire_pkt w = last_tx();
 	cr_assert_eq(w.flags, SEG_RST);
 	cr_assert_eq(w.seq, 0u);
@@ -332,7 +333,8 @@ Test(relay, rst_while_established_is_answered_with_our_rst)
 {
 	client_setup(8);
 	uint16_t port = client_established(0);
-	send_seg(srv4, cli4, 4567, port, 12345, 0, SEG_RST | SEG_ACK, NULL, 0);
+	/* phantun's close RST: seq = the next one we expect (1). */
+	send_seg(srv4, cli4, 4567, port, 1, 0, SEG_RST, NULL, 0);
 	struct wire_pkt w = last_tx();
 	cr_assert_eq(w.flags, SEG_RST);
 	cr_assert_eq(w.seq, 3u);
@@ -371,4 +373,51 @@ Test(relay, ack_after_accept_sends_one_pure_ack)
 	cr_assert_eq(w.seq, 1u);
 	cr_assert_eq(w.ack, 1u);
 	cr_assert_eq(w.payload_len, 0);
+}
+
+Test(relay, forged_rsts_do_not_close_a_connection)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	/* Expected next seq is 1 (their ISN 0 + 1). */
+	const uint32_t forged[] = {2, 3, 1u + 0x80000000u, 0xdeadbeefu, 1u + 65535u};
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++)
+		send_seg(srv4, cli4, 4567, port, forged[i], 0, SEG_RST | SEG_ACK, NULL, 0);
+	cr_assert_eq(n.closed, 0, "an off-path RST with a guessed seq is ignored");
+	struct endpoint peer;
+	testnet_peer(&peer, 40001);
+	struct fakeconn *c = conntable_find_peer(relay_conntable(n.relay), &peer);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->stats.rst_ignored, 5);
+	cr_assert_eq(testnet_datagram(&n, 40001, "still", 5), 0);
+	cr_assert_eq(last_tx().flags, SEG_ACK);
+}
+
+Test(relay, rst_answering_a_recent_segment_closes)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	/* The server restarted: our segments carried ack 1, its stray rule
+	 * answers with RST|ACK seq = that ack, after its data moved ours. */
+	send_seg(srv4, cli4, 4567, port, 1, 3, SEG_ACK, "abc", 3);
+	cr_assert_eq(testnet_datagram(&n, 40001, "x", 1), 0);
+	cr_assert_eq(last_tx().ack, 4u);
+	send_seg(srv4, cli4, 4567, port, 1, 4, SEG_RST | SEG_ACK, NULL, 0);
+	cr_assert_eq(n.closed, 1, "seq 1 is the ack of one of our recent segments");
+	cr_assert_eq(n.last_reason, FAKECONN_RESET);
+}
+
+Test(relay, forged_rst_during_the_handshake_is_ignored)
+{
+	client_setup(8);
+	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), 0);
+	uint16_t port = last_tx().sport;
+	send_seg(srv4, cli4, 4567, port, 777, 0, SEG_RST, NULL, 0);
+	send_seg(srv4, cli4, 4567, port, 0, 5, SEG_RST | SEG_ACK, NULL, 0);
+	send_seg(srv4, cli4, 4567, port, 0, 1, SEG_RST, NULL, 0);
+	cr_assert_eq(n.closed, 0, "no ACK, or an ack that is not our SYN's");
+	/* A kernel's RST|ACK acking our SYN (pcap c1) aborts it. */
+	send_seg(srv4, cli4, 4567, port, 0, 1, SEG_RST | SEG_ACK, NULL, 0);
+	cr_assert_eq(n.closed, 1);
+	cr_assert_eq(n.last_reason, FAKECONN_HS_RESET);
 }

@@ -1,0 +1,23 @@
+/*
+ * report: the text of `status` and of SIGUSR1 (one line per connection,
+ * then the drops by reason), shared by both daemons.
+ */
+#ifndef FAUXTCP_REPORT_H
+#define FAUXTCP_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "relay.h"
+#include "status.h"
+
+/* One line per connection: peer (client), tuple, state, age, idle,
+ * datagrams and bytes each way, too big and held-then-dropped. */
+void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
+			bool show_peer);
+/* The relay's drops and resets by reason. */
+void report_counters(struct status_buf *b, const struct relay_stats *st);
+/* Logs a report line by line at info level (SIGUSR1). */
+void report_log(const struct status_buf *b);
+
+#endif
