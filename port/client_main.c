@@ -579,7 +579,7 @@ static void open_udp(struct client *c)
  * handshake (one that carries no datagram, closed with RST at once). */
 static int run_check(struct client *c)
 {
-	char src[INET6_ADDRSTRLEN], hop[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	char src[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
 	const struct path *p = &c->path;
 	struct sockaddr_storage any;
 	struct guard g = {.fd = -1};
@@ -590,10 +590,12 @@ static int run_check(struct client *c)
 	printf("interface:   %s (%s, MTU %u)\n", p->li.name, p->li.type == ARPHRD_ETHER ? "Ethernet" : "L3",
 	       p->li.mtu);
 	printf("source:      %s\n", addr_str(&p->route.prefsrc.sa, src, sizeof(src)));
-	if (p->route.gateway.sa.sa_family != AF_UNSPEC)
+	if (p->route.gateway.sa.sa_family != AF_UNSPEC) {
+		char hop[INET6_ADDRSTRLEN];
 		printf("next hop:    gateway %s", addr_str(&p->route.gateway.sa, hop, sizeof(hop)));
-	else
+	} else {
 		printf("next hop:    on-link");
+	}
 	if (p->li.type == ARPHRD_ETHER && p->have_mac)
 		printf(", MAC %02x:%02x:%02x:%02x:%02x:%02x (kernel neighbour table)\n", p->mac[0],
 		       p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
