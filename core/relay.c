@@ -44,6 +44,8 @@ struct relay {
 	struct netif *netif;
 	struct raw_pcb *tcp_pcb;
 	struct raw_pcb *icmp6_pcb;
+	struct raw_pcb *icmp4_pcb;
+	uint16_t path_mtu[2]; /* [0] IPv4, [1] IPv6: learnt from ICMP, 0 = link's */
 	struct conntable ct;
 	struct timer_list lists[3];
 	struct relay_stats stats;
@@ -139,6 +141,10 @@ static int emit(struct relay *r, const struct tuple *t, uint8_t flags,
 size_t relay_max_payload(const struct relay *r, uint8_t family)
 {
 	size_t mtu = r->netif ? r->netif->mtu : 0;
+	uint16_t pmtu = r->path_mtu[family == 6];
+
+	if (pmtu && pmtu < mtu)
+		mtu = pmtu;
 	size_t hdr = (family == 6 ? SEG_IP6_HLEN : SEG_IP4_HLEN) + SEG_TCP_HLEN;
 
 	return mtu > hdr ? mtu - hdr : 0;
@@ -400,6 +406,58 @@ static u8_t recv_tcp(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 	return 1;
 }
 
+/* An ICMP "fragmentation needed" / "packet too big" quoting one of our
+ * segments lowers the path MTU for that family. The quoted 4-tuple must be
+ * a live connection's, so a blind spoofer cannot shrink it. */
+static void on_path_mtu(struct relay *r, uint8_t family, uint32_t mtu,
+			const uint8_t *quoted, size_t qlen)
+{
+	size_t hl = family == 6 ? SEG_IP6_HLEN : SEG_IP4_HLEN;
+	size_t alen = family == 6 ? 16 : 4;
+	uint32_t floor = family == 6 ? 1280 : 576;
+	struct tuple t;
+
+	if (qlen < hl + 4 || (family == 4 && (quoted[0] >> 4) != 4) ||
+	    (family == 6 && (quoted[0] >> 4) != 6))
+		return;
+	if (family == 4)
+		hl = (size_t)(quoted[0] & 15) * 4;
+	if (qlen < hl + 4 || quoted[family == 6 ? 6 : 9] != 6)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.family = family;
+	memcpy(t.laddr, quoted + (family == 6 ? 8 : 12), alen);
+	memcpy(t.raddr, quoted + (family == 6 ? 24 : 16), alen);
+	t.lport = (uint16_t)(quoted[hl] << 8 | quoted[hl + 1]);
+	t.rport = (uint16_t)(quoted[hl + 2] << 8 | quoted[hl + 3]);
+	struct fakeconn *c = conntable_find(&r->ct, &t);
+	if (!c || mtu < floor || (r->netif && mtu >= r->netif->mtu))
+		return;
+	if (r->path_mtu[family == 6] && mtu >= r->path_mtu[family == 6])
+		return;
+	r->path_mtu[family == 6] = (uint16_t)mtu;
+	r->stats.path_mtu_updates++;
+	if (r->hooks.conn_event)
+		r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_PATH_MTU, FAKECONN_OK);
+}
+
+static u8_t recv_icmp4(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+		       const ip_addr_t *addr)
+{
+	struct relay *r = arg;
+	uint8_t m[8 + 60 + 8];
+	u16_t off = ip_current_header_tot_len();
+	u16_t n = pbuf_copy_partial(p, m, sizeof(m), off);
+
+	(void)pcb;
+	(void)addr;
+	/* type 3 code 4: destination unreachable, fragmentation needed */
+	if (n >= 8 + 20 + 4 && m[0] == 3 && m[1] == 4)
+		on_path_mtu(r, 4, (uint32_t)(m[6] << 8 | m[7]), m + 8, n - 8u);
+	pbuf_free(p);
+	return 1;
+}
+
 /* lwIP would answer echo requests, neighbour solicitations and router
  * messages for addresses the kernel owns (and answers) too. Only
  * neighbour advertisements (answers to our own solicitations) and error
@@ -409,11 +467,17 @@ static u8_t recv_icmp6(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 {
 	u8_t type;
 
-	(void)arg;
+	struct relay *r = arg;
+	uint8_t m[8 + 40 + 4];
+
 	(void)pcb;
 	(void)addr;
 	if (pbuf_copy_partial(p, &type, 1, ip_current_header_tot_len()) != 1)
 		type = 0xff;
+	/* type 2: packet too big, MTU in bytes 4-7 */
+	if (type == 2 && pbuf_copy_partial(p, m, sizeof(m), ip_current_header_tot_len()) == sizeof(m))
+		on_path_mtu(r, 6, (uint32_t)m[4] << 24 | (uint32_t)m[5] << 16 | (uint32_t)m[6] << 8 | m[7],
+			    m + 8, sizeof(m) - 8);
 	if (type < 128 || type == 136)
 		return 0;
 	pbuf_free(p);
@@ -426,13 +490,15 @@ static int setup_pcbs(struct relay *r)
 {
 	r->tcp_pcb = raw_new_ip_type(IPADDR_TYPE_ANY, 6);
 	r->icmp6_pcb = raw_new_ip_type(IPADDR_TYPE_V6, 58);
-	if (!r->tcp_pcb || !r->icmp6_pcb)
+	r->icmp4_pcb = raw_new_ip_type(IPADDR_TYPE_V4, 1);
+	if (!r->tcp_pcb || !r->icmp6_pcb || !r->icmp4_pcb)
 		return -ENOMEM;
 	/* We write the IP header ourselves: lwIP's IPv4 output numbers IP
 	 * ids and clears DF, phantun sends id 0 with DF (spec: Packets). */
 	raw_setflags(r->tcp_pcb, RAW_FLAGS_HDRINCL);
 	raw_recv(r->tcp_pcb, recv_tcp, r);
 	raw_recv(r->icmp6_pcb, recv_icmp6, r);
+	raw_recv(r->icmp4_pcb, recv_icmp4, r);
 	return 0;
 }
 
@@ -453,6 +519,7 @@ int relay_attach(struct relay *r, struct netif *netif)
 	r->netif = netif;
 	raw_bind_netif(r->tcp_pcb, netif);
 	raw_bind_netif(r->icmp6_pcb, netif);
+	raw_bind_netif(r->icmp4_pcb, netif);
 	return 0;
 }
 
@@ -509,6 +576,8 @@ void relay_destroy(struct relay *r)
 		raw_remove(r->tcp_pcb);
 	if (r->icmp6_pcb)
 		raw_remove(r->icmp6_pcb);
+	if (r->icmp4_pcb)
+		raw_remove(r->icmp4_pcb);
 	conntable_free(&r->ct);
 	if (relay_instance == r)
 		relay_instance = NULL;

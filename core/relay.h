@@ -22,6 +22,7 @@ enum relay_event {
 	RELAY_EV_ESTABLISHED, /* server: open the UDP flow to the remote */
 	RELAY_EV_CLOSED,      /* reason says why; the conn is freed after */
 	RELAY_EV_TOO_BIG,     /* first datagram too big for the path on c */
+	RELAY_EV_PATH_MTU,    /* ICMP quoting c's segment lowered the path MTU */
 };
 
 struct relay_config {
@@ -71,6 +72,7 @@ struct relay_stats {
 	uint64_t table_full, ports_exhausted;
 	uint64_t too_big, pending_dropped, no_buffer, link_errors;
 	uint64_t hs_failed, resets_in, idle_closed;
+	uint64_t path_mtu_updates;
 };
 
 #define RELAY_PENDING_SLOTS 256
@@ -126,7 +128,8 @@ uint64_t relay_next_deadline(const struct relay *r);
 
 const struct relay_stats *relay_stats(const struct relay *r);
 struct conntable *relay_conntable(struct relay *r);
-/* Largest datagram that fits the link in one segment. */
+/* Largest datagram that fits the link (and the path MTU an ICMP error
+ * for one of our segments reported) in one segment. */
 size_t relay_max_payload(const struct relay *r, uint8_t family);
 
 #endif

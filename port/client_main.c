@@ -275,9 +275,10 @@ static int open_link(struct client *c, const struct path *p, char *err, size_t l
 	bool eth = p->li.type == ARPHRD_ETHER;
 
 	addr_str((const struct sockaddr *)&c->remote, r, sizeof(r));
-	/* Only the server's TCP, and what resolving the next hop needs. */
+	/* Only the server's TCP, what resolving the next hop needs, and ICMP
+	 * (a router's "fragmentation needed" lowers the path MTU). */
 	snprintf(filter, sizeof(filter), "(tcp and src host %s and src port %u)%s", r,
-		 c->cfg.remote_port, !eth ? "" : c->remote.ss_family == AF_INET6 ? " or icmp6" : " or arp");
+		 c->cfg.remote_port, c->remote.ss_family == AF_INET6 ? " or icmp6" : eth ? " or arp or icmp" : " or icmp");
 	struct afpacket *a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, len, "out of memory");
@@ -377,6 +378,12 @@ static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 		}
 		if (c->check_result)
 			uv_stop(c->loop);
+		return;
+	}
+	if (ev == RELAY_EV_PATH_MTU) {
+		size_t max = relay_max_payload(c->relay, fc->t.family);
+		log_warn("%s: the path reports a smaller MTU (ICMP): at most %zu bytes now fit in one segment; "
+			 "set WireGuard's MTU to %zu", tuple, max, max > WG_OVERHEAD ? max - WG_OVERHEAD : 0);
 		return;
 	}
 	if (ev == RELAY_EV_TOO_BIG) {

@@ -397,6 +397,11 @@ static void hook_event(void *ctx, struct fakeconn *c, enum relay_event ev,
 	char tuple[128];
 
 	tuple_format(&c->t, tuple, sizeof(tuple));
+	if (ev == RELAY_EV_PATH_MTU) {
+		log_warn("%s: the path reports a smaller MTU (ICMP): at most %zu bytes now fit in one segment",
+			 tuple, relay_max_payload(s->relay, c->t.family));
+		return;
+	}
 	if (ev == RELAY_EV_TOO_BIG) {
 		log_warn("%s: a %u-byte datagram from the remote is too big for one segment (at most %zu); "
 			 "lower the remote's MTU (logged once per connection)",

@@ -421,3 +421,45 @@ Test(relay, forged_rst_during_the_handshake_is_ignored)
 	cr_assert_eq(n.closed, 1);
 	cr_assert_eq(n.last_reason, FAKECONN_HS_RESET);
 }
+
+/* A router's "fragmentation needed" quoting our segment lowers the path
+ * MTU; one quoting a tuple we do not have changes nothing. */
+Test(relay, icmp_fragmentation_needed_lowers_the_path_mtu)
+{
+	static uint8_t big[1400];
+	client_setup(8);
+	uint16_t port = client_established(0);
+	uint8_t f[14 + 20 + 8 + 28] = {0};
+	const uint8_t router[4] = {192, 0, 2, 254};
+	for (int round = 0; round < 2; round++) {
+		memset(f, 0, sizeof(f));
+		memcpy(f, testnet_mac_client, 6);
+		memcpy(f + 6, testnet_mac_server, 6);
+		f[12] = 0x08;
+		uint8_t *ip = f + 14, *icmp = ip + 20, *q = icmp + 8;
+		ip[0] = 0x45, ip[3] = sizeof(f) - 14, ip[8] = 64, ip[9] = 1;
+		memcpy(ip + 12, router, 4);
+		memcpy(ip + 16, cli4, 4);
+		icmp[0] = 3, icmp[1] = 4, icmp[6] = 1000 >> 8, icmp[7] = 1000 & 0xff;
+		q[0] = 0x45, q[9] = 6;
+		memcpy(q + 12, cli4, 4);
+		memcpy(q + 16, srv4, 4);
+		uint16_t sport = round == 0 ? (uint16_t)(port + 1) : port; /* first: not ours */
+		q[20] = (uint8_t)(sport >> 8), q[21] = (uint8_t)sport, q[22] = 4567 >> 8, q[23] = 4567 & 0xff;
+		uint32_t acc = 0;
+		for (int i = 0; i < 20; i += 2)
+			acc += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+		while (acc >> 16)
+			acc = (acc & 0xffff) + (acc >> 16);
+		ip[10] = (uint8_t)(~acc >> 8), ip[11] = (uint8_t)~acc;
+		testnet_input(&n, f, sizeof(f));
+		if (round == 0) {
+			cr_assert_eq(relay_max_payload(n.relay, 4), 1460, "a tuple we do not have is ignored");
+			cr_assert_eq(testnet_datagram(&n, 40001, big, 1400), 0);
+		}
+	}
+	cr_assert_eq(relay_max_payload(n.relay, 4), 1000 - 40);
+	cr_assert_eq(relay_stats(n.relay)->path_mtu_updates, 1);
+	cr_assert_eq(testnet_datagram(&n, 40001, big, 1400), -EMSGSIZE);
+	cr_assert_eq(testnet_datagram(&n, 40001, big, 960), 0);
+}
