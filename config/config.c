@@ -87,6 +87,10 @@ static const struct opt_desc opts[] = {
 	  ROLE_SERVER, false },
 	{ "set-forwarding", "set-forwarding", "true",
 	  CONFIG_OPT_SET_FORWARDING, 0, ROLE_SERVER, false },
+	{ "no-conntrack-ack", NULL, "false", CONFIG_OPT_CONNTRACK_ACK, 0,
+	  ROLE_SERVER, false },
+	{ "conntrack-ack", "conntrack-ack", "true", CONFIG_OPT_CONNTRACK_ACK, 0,
+	  ROLE_SERVER, false },
 	{ "check", NULL, "true", CONFIG_OPT_CHECK, 0, ROLE_CLIENT, false },
 	{ "config", NULL, NULL, CONFIG_OPT_CONFIG, 'c', ROLE_BOTH, false },
 	{ "help", NULL, "true", CONFIG_OPT_HELP, 'h', ROLE_BOTH, false },
@@ -551,6 +555,8 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 		return parse_bool(v, &c->manage_rules, msg, msglen);
 	case CONFIG_OPT_SET_FORWARDING:
 		return parse_bool(v, &c->set_forwarding, msg, msglen);
+	case CONFIG_OPT_CONNTRACK_ACK:
+		return parse_bool(v, &c->conntrack_ack, msg, msglen);
 	case CONFIG_OPT_MAX_CONNS:
 		return set_max_conns(c, v, msg, msglen);
 	case CONFIG_OPT_IDLE_TIMEOUT:
@@ -600,6 +606,7 @@ void config_init(struct config *c, enum config_role role)
 		.idle_timeout = CONFIG_IDLE_TIMEOUT_DEFAULT,
 		.mode = CONFIG_MODE_TUN,
 		.manage_rules = true,
+		.conntrack_ack = true,
 	};
 	/* phantun's defaults: the two sides use different subnets. */
 	set_default(c->tun_local, server ? "192.168.201.1" : "192.168.200.1");

@@ -36,7 +36,7 @@
  *   local, remote, ipv4-only, handshake-packet, tun, tun-local, tun-peer,
  *   tun-local6, tun-peer6, iface, pcap, log-level, max-conns, idle-timeout,
  *   and for the
- *   server only mode, manage-rules, set-forwarding.  Flag-only switches
+ *   server only mode, manage-rules, set-forwarding, conntrack-ack.  Flag-only switches
  *   (--check, --help, --version, --config) are not keys.
  * - Every key must be inside the section named after the role.  Keys
  *   before any section header, or in any other section (including the other
@@ -104,6 +104,7 @@ enum config_opt {
 	CONFIG_OPT_MODE,
 	CONFIG_OPT_MANAGE_RULES,
 	CONFIG_OPT_SET_FORWARDING,
+	CONFIG_OPT_CONNTRACK_ACK,
 	CONFIG_OPT_MAX_CONNS,
 	CONFIG_OPT_IDLE_TIMEOUT,
 	CONFIG_OPT_CHECK,
@@ -157,6 +158,9 @@ struct config {
 	enum config_mode mode;			/* --mode tun|raw */
 	bool manage_rules;			/* --no-manage-rules: false */
 	bool set_forwarding;			/* --set-forwarding */
+	/* One pure ACK after accepting, so a NAT's conntrack learns our
+	 * scaled window (--no-conntrack-ack: phantun's exact wire). */
+	bool conntrack_ack;
 
 	/* Client only. */
 	bool check;				/* --check */

@@ -586,7 +586,8 @@ void relay_destroy(struct relay *r)
 
 /* lwIP's ip4_input, ip6_input and etharp_input read header fields before
  * checking the packet is long enough for them (found by fuzzing): frames
- * shorter than the header their type announces never reach lwIP. */
+ * shorter than the header their type announces never reach lwIP, nor do
+ * IPv6 packets with extension headers. */
 static bool frame_long_enough(const struct netif *netif, const uint8_t *f,
 			      size_t len)
 {
@@ -608,7 +609,11 @@ static bool frame_long_enough(const struct netif *netif, const uint8_t *f,
 	case 4:
 		return len >= off + SEG_IP4_HLEN;
 	case 6:
-		return len >= off + SEG_IP6_HLEN;
+		/* Only TCP and ICMPv6 (neighbour discovery, errors) right
+		 * after the header: phantun ignores the rest, and lwIP's
+		 * extension-header parsing reads past truncated headers (found
+		 * by fuzzing). */
+		return len >= off + SEG_IP6_HLEN && (f[off + 6] == 6 || f[off + 6] == 58);
 	default:
 		return false;
 	}

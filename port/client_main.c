@@ -106,6 +106,8 @@ static void usage(FILE *f)
 		"      --max-conns N          connection table size (default 10000)\n"
 		"      --pcap FILE            capture every segment sent and received\n"
 		"      --log-level LEVEL      error|warn|info|debug|trace (info)\n"
+		"      --check                print what would be used, try a handshake, exit\n"
+		"  fauxtcp-client status -l IP:PORT   report of a running client\n"
 		"  phantun's --tun, --tun-local, --tun-peer, --tun-local6, --tun-peer6\n"
 		"  are accepted and ignored: fauxtcp needs no TUN.\n");
 }

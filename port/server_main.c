@@ -78,6 +78,11 @@ static void usage(FILE *f)
 		"      --handshake-packet F   send F's content first on each connection\n"
 		"      --no-manage-rules      do not install the DNAT rule (phantun's way)\n"
 		"      --set-forwarding       turn IP forwarding on, restore it at exit\n"
+		"      --no-conntrack-ack     no pure ACK after accepting (phantun's exact wire;\n"
+		"                             a NAT's conntrack may then stall one-way floods)\n"
+		"      --mode tun|raw         raw: AF_PACKET on --iface, no TUN/DNAT/forwarding\n"
+		"      --iface NAME           WAN interface for --mode raw\n"
+		"  fauxtcp-server status -l PORT   report of a running server\n"
 		"      --idle-timeout SECS    close idle connections (default 180)\n"
 		"      --max-conns N          connection table size (default 10000)\n"
 		"      --pcap FILE            capture every segment sent and received\n"
@@ -477,7 +482,11 @@ static void setup_relay(struct server *s)
 		/* TUN: all that is routed to us is ours. Raw: only our port. */
 		.own_all_ports = s->cfg.mode == CONFIG_MODE_TUN,
 		.verify_checksum = true,
-		.ack_after_accept = false,
+		/* Tells a conntrack on the path our scaled window: without it a
+		 * one-way flood from the client turns INVALID after ~64 KiB (its
+		 * only view of our window is the unscaled SYN|ACK). phantun
+		 * ignores empty segments, so this stays compatible. */
+		.ack_after_accept = s->cfg.conntrack_ack,
 		.hash_seed = arc4random(),
 	};
 	struct relay_hooks h = {

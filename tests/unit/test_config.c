@@ -401,6 +401,19 @@ Test(config, idle_timeout)
 	cr_assert_eq(c.idle_timeout, 30);
 }
 
+Test(config, conntrack_ack)
+{
+	struct config c = server();
+
+	cr_assert(c.conntrack_ack, "on by default");
+	cr_assert_eq(PARSE(&c, "--no-conntrack-ack"), 0);
+	cr_assert_not(c.conntrack_ack);
+	const char *f = write_ini("ct.ini", "[server]\nconntrack-ack = no\n");
+	c = server();
+	cr_assert_eq(config_load_file(&c, f, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(c.conntrack_ack);
+}
+
 /* ---- getopt errors ---- */
 
 Test(config, unknown_flags)

@@ -194,6 +194,30 @@ Test(segment, relay_drops_frames_shorter_than_their_header)
 	testnet_fini(&n);
 }
 
+/* lwIP's IPv6 extension-header parsing reads past a truncated header
+ * (found by fuzzing): such packets never reach it. */
+Test(segment, relay_drops_ipv6_extension_headers)
+{
+	struct testnet n;
+	struct testnet_config c = {
+		.role = RELAY_SERVER, .local4 = "192.0.2.2", .local6 = "2001:db8::2",
+		.listen_port = 2000, .own_all_ports = true,
+	};
+	uint8_t pkt[40] = {0x60};
+
+	cr_assert_eq(testnet_init(&n, &c), 0);
+	testnet_advance(&n, 1000);
+	pkt[6] = 0; /* hop-by-hop, with no room for it */
+	memcpy(pkt + 8, a6, 16);
+	memcpy(pkt + 24, b6, 16);
+	uint8_t *f = malloc(sizeof(pkt));
+	memcpy(f, pkt, sizeof(pkt));
+	testnet_input(&n, f, sizeof(pkt));
+	free(f);
+	cr_assert_eq(relay_stats(n.relay)->drop_truncated, 1);
+	testnet_fini(&n);
+}
+
 /* Through the relay: malformed TCP inside a valid IP packet is counted. */
 Test(segment, relay_counts_malformed_tcp)
 {
