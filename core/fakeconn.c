@@ -249,6 +249,8 @@ const char *fakeconn_reason_name(enum fakeconn_reason r)
 		return "idle timeout";
 	case FAKECONN_LOCAL_CLOSE:
 		return "closed locally";
+	case FAKECONN_EVICTED:
+		return "evicted (table full, idle the longest)";
 	case FAKECONN_OK:
 		break;
 	}

@@ -33,7 +33,8 @@ enum fakeconn_reason {
 	FAKECONN_HS_RESET,    /* RST during the handshake */
 	FAKECONN_RESET,       /* RST while established */
 	FAKECONN_IDLE,        /* 180 s without traffic */
-	FAKECONN_LOCAL_CLOSE, /* shutdown, UDP side failed, eviction */
+	FAKECONN_LOCAL_CLOSE, /* shutdown, UDP side failed, path moved */
+	FAKECONN_EVICTED,     /* the table was full: the longest idle goes */
 };
 
 /* A UDP endpoint, as plain bytes (no OS types in core/). */

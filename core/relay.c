@@ -588,8 +588,9 @@ void relay_destroy(struct relay *r)
  * checking the packet is long enough for them (found by fuzzing): frames
  * shorter than the header their type announces never reach lwIP, nor do
  * IPv6 packets with extension headers. */
-static bool frame_long_enough(const struct netif *netif, const uint8_t *f,
-			      size_t len)
+enum { FRAME_OK = 0, FRAME_SHORT, FRAME_NOT_OURS };
+
+static int frame_check(const struct netif *netif, const uint8_t *f, size_t len)
 {
 	size_t off = 0;
 
@@ -598,24 +599,26 @@ static bool frame_long_enough(const struct netif *netif, const uint8_t *f,
 			return false;
 		uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
 		if (type == 0x0806)
-			return len >= 14 + 28;
+			return len >= 14 + 28 ? FRAME_OK : FRAME_SHORT;
 		if (type != 0x0800 && type != 0x86dd)
-			return true; /* ethernet_input drops it */
+			return FRAME_OK; /* ethernet_input drops it */
 		off = 14;
 	}
 	if (len <= off)
-		return false;
+		return FRAME_SHORT;
 	switch (f[off] >> 4) {
 	case 4:
-		return len >= off + SEG_IP4_HLEN;
+		return len >= off + SEG_IP4_HLEN ? FRAME_OK : FRAME_SHORT;
 	case 6:
 		/* Only TCP and ICMPv6 (neighbour discovery, errors) right
 		 * after the header: phantun ignores the rest, and lwIP's
 		 * extension-header parsing reads past truncated headers (found
 		 * by fuzzing). */
-		return len >= off + SEG_IP6_HLEN && (f[off + 6] == 6 || f[off + 6] == 58);
+		if (len < off + SEG_IP6_HLEN)
+			return FRAME_SHORT;
+		return (f[off + 6] == 6 || f[off + 6] == 58) ? FRAME_OK : FRAME_NOT_OURS;
 	default:
-		return false;
+		return FRAME_SHORT;
 	}
 }
 
@@ -625,7 +628,12 @@ void relay_link_input(struct relay *r, uint64_t now, const uint8_t *frame,
 	set_now(r, now);
 	if (!r->netif)
 		return;
-	if (len > UINT16_MAX || !frame_long_enough(r->netif, frame, len)) {
+	int check = len > UINT16_MAX ? FRAME_SHORT : frame_check(r->netif, frame, len);
+	if (check == FRAME_NOT_OURS) {
+		r->stats.drop_not_tcp++;
+		return;
+	}
+	if (check != FRAME_OK) {
 		r->stats.drop_truncated++;
 		return;
 	}
@@ -651,9 +659,17 @@ static int client_open(struct relay *r, const struct endpoint *peer,
 	struct fakeconn_tx tx;
 	struct tuple t;
 
+	/* A full table gives way to the new peer at the expense of the
+	 * connection idle the longest (a flood of peers cannot grow memory,
+	 * and live connections outlast stale ones). */
 	if (r->ct.count >= r->ct.cap) {
-		r->stats.table_full++;
-		return -EAGAIN;
+		struct fakeconn *oldest = r->lists[TL_IDLE].head;
+		if (!oldest) {
+			r->stats.table_full++;
+			return -EAGAIN;
+		}
+		r->stats.evicted++;
+		finish(r, oldest, FAKECONN_EVICTED);
 	}
 	/* phantun: a random start in 32768..=60999, counting up and skipping
 	 * ports in use. Unlike phantun we wrap around instead of failing

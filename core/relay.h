@@ -73,6 +73,7 @@ struct relay_stats {
 	uint64_t too_big, pending_dropped, no_buffer, link_errors;
 	uint64_t hs_failed, resets_in, idle_closed;
 	uint64_t path_mtu_updates;
+	uint64_t evicted; /* idle connections closed to make room */
 };
 
 #define RELAY_PENDING_SLOTS 256

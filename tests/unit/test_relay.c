@@ -252,15 +252,41 @@ Test(relay, port_search_skips_taken_ports_and_wraps)
 	cr_assert_eq(last_tx().sport, 32768, "60999 is in use: wrap to 32768");
 }
 
-Test(relay, client_table_full)
+Test(relay, client_table_full_of_handshakes)
 {
 	client_setup(2);
 	n.rng[n.nrng++] = 5;
 	n.rng[n.nrng++] = 9;
 	cr_assert_eq(testnet_datagram(&n, 40001, "a", 1), 0);
 	cr_assert_eq(testnet_datagram(&n, 40002, "b", 1), 0);
+	/* Nothing established yet, nothing to evict. */
 	cr_assert_eq(testnet_datagram(&n, 40003, "c", 1), -EAGAIN);
 	cr_assert_eq(relay_stats(n.relay)->table_full, 1);
+}
+
+Test(relay, client_table_full_evicts_the_longest_idle)
+{
+	client_setup(2);
+	n.rng[n.nrng++] = 5;
+	n.rng[n.nrng++] = 9;
+	n.rng[n.nrng++] = 13;
+	uint16_t p1 = client_established(0); /* peer 40001 */
+	testnet_advance(&n, n.now + 1000);
+	cr_assert_eq(testnet_datagram(&n, 40002, "b", 1), 0);
+	uint16_t p2 = last_tx().sport;
+	send_seg(srv4, cli4, 4567, p2, 0, 1, SEG_SYN | SEG_ACK, NULL, 0);
+	cr_assert_eq(n.established, 2);
+	testnet_advance(&n, n.now + 1000);
+	cr_assert_eq(testnet_datagram(&n, 40002, "more", 4), 0); /* 40002 is fresher */
+	cr_assert_eq(testnet_datagram(&n, 40003, "c", 1), 0);
+	cr_assert_eq(relay_stats(n.relay)->evicted, 1);
+	cr_assert_eq(n.last_reason, FAKECONN_EVICTED);
+	struct endpoint peer;
+	testnet_peer(&peer, 40001);
+	cr_assert_null(conntable_find_peer(relay_conntable(n.relay), &peer), "40001 was idle the longest");
+	testnet_peer(&peer, 40002);
+	cr_assert_not_null(conntable_find_peer(relay_conntable(n.relay), &peer));
+	(void)p1;
 }
 
 Test(relay, server_table_full_drops_syn_without_answer)

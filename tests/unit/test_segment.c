@@ -214,7 +214,7 @@ Test(segment, relay_drops_ipv6_extension_headers)
 	memcpy(f, pkt, sizeof(pkt));
 	testnet_input(&n, f, sizeof(pkt));
 	free(f);
-	cr_assert_eq(relay_stats(n.relay)->drop_truncated, 1);
+	cr_assert_eq(relay_stats(n.relay)->drop_not_tcp, 1);
 	testnet_fini(&n);
 }
 
