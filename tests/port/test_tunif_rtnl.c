@@ -27,60 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-static void check(bool ok, int line, const char *what)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	fprintf(stderr, "test_tunif_rtnl.c:%d: FAIL: %s\n", line, what);
-}
-
-static void check_int(long got, long want, int line, const char *what)
-{
-	if (got == want) {
-		passed++;
-		return;
-	}
-	failed++;
-	fprintf(stderr, "test_tunif_rtnl.c:%d: FAIL: %s: got %ld, want %ld\n",
-		line, what, got, want);
-}
-
-#define CHECK(c) check((c), __LINE__, #c)
-#define CHECK_INT(e, w) check_int((long)(e), (long)(w), __LINE__, #e " == " #w)
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st != 0)
-		fprintf(stderr, "command failed (%d): %s\n", st, cmd);
-	return st;
-}
-
-static int capture(const char *cmd, char *buf, size_t len)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n;
-
-	if (!p)
-		return -errno;
-	n = fread(buf, 1, len - 1, p);
-	buf[n] = '\0';
-	return pclose(p);
-}
+#include "check.h"
 
 /* Same check as `ip netns identify`: our netns is the one run.sh named. */
 static bool in_test_netns(void)
