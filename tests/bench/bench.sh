@@ -10,6 +10,7 @@
 #            --only "direct tun raw scaling"   run only these parts
 #            --server-args "ARGS"   more fauxtcp-server flags (e.g. --no-conntrack-ack)
 #            --keep DIR   keep the daemons' logs and the raw results in DIR
+#            --loads "1400x1 1400x4@500M ..."  (SIZExSTREAMS[@RATE])  --msgs "64 1400"
 #
 #   client host (C)           router (R)                       server host (S)
 #   c0 198.51.100.2/24 --- r0 198.51.100.1  r1 203.0.113.1 --- s0 203.0.113.2/24
@@ -52,7 +53,7 @@ build=${FAUXTCP_BUILD:-$here/../../build}
 secs=5 reps=3 flood_secs=10 rate=20000 peers="1 100 1000 10000" perf=0
 loads_list="1400x1 1400x4 1200x1 1200x4 1400x1@300M" msgs="64 1400" scale_modes="tun raw"
 only="direct tun raw scaling" server_args='' keep=''
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) # every part, fewer variants: well under a minute
@@ -66,6 +67,8 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift ;;
 	--server-args) server_args=$2; shift ;;
 	--keep) keep=$2; shift ;;
+	--loads) loads_list=$2; shift ;;
+	--msgs) msgs=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage 2 ;;
 	esac

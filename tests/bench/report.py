@@ -91,7 +91,7 @@ if load:
         print(f"{k[0]:<8} {k[1]:>4} {k[2]:>2} {k[3]:>5} {f(m['mbps'], '.0f', 8)}{mark}{f(m['dgps'] and m['dgps'] / 1000, '.1f', 8)}"
               f" {f(m['loss'], '.1f', 6)} {f(m['cli_ms'], '.2f', 7)} {f(m['srv_ms'], '.2f', 7)}"
               f" {f(m['host_ms'], '.2f', 7)} {f(mib(m['cli_hwm']), '.1f', 7)} {f(mib(m['srv_hwm']), '.1f', 7)}"
-              f" {f(gx, '.2f', 10)} {f(cx, '.2f', 10)}  {f'{nstall}/{nstall + len(flowing)}' if nstall else ''}")
+              f" {f(gx, '.2f', 10)} {f(cx, '.2f', 10)}  {f'{nstall}/{nstall + len(flowing)}' if nstall else ''}".rstrip())
     print()
 
 lat = group(rows("lat.tsv", LAT), ["mode", "msg"])
