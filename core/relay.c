@@ -260,7 +260,7 @@ static void on_established(struct relay *r, struct fakeconn *c)
 				    FAKECONN_OK);
 	if (c->state != FAKECONN_ESTABLISHED)
 		return; /* closed by the hook (UDP side could not open) */
-	if (r->cfg.role == RELAY_SERVER && r->cfg.ack_after_accept) {
+	if (r->cfg.role == RELAY_SERVER && r->cfg.conntrack_ack) {
 		fakeconn_pure_ack(c, &tx);
 		emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0);
 	}
@@ -270,6 +270,25 @@ static void on_established(struct relay *r, struct fakeconn *c)
 		send_payload(r, c, r->handshake, r->cfg.handshake_len);
 	while ((p = pend_pop(r, c)) != NULL)
 		send_payload(r, c, p->data, p->len);
+}
+
+/* A conntrack learns the server's window from its unscaled SYN|ACK and
+ * only takes the scaled one from a later segment. The ACK sent on accept
+ * can reach it after the client's first 64 KiB, too late to be accepted
+ * (its ack is then older than conntrack's window), and a one-way flood
+ * is marked INVALID from there on. An ACK of recent data always lands
+ * inside the window. */
+static void conntrack_ack(struct relay *r, struct fakeconn *c)
+{
+	struct fakeconn_tx tx;
+
+	if (!r->cfg.conntrack_ack || r->cfg.role != RELAY_SERVER ||
+	    c->state != FAKECONN_ESTABLISHED ||
+	    (uint32_t)(c->ack - c->last_ack) < RELAY_CONNTRACK_ACK_BYTES)
+		return;
+	fakeconn_pure_ack(c, &tx);
+	emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0);
+	r->stats.conntrack_acks++;
 }
 
 static void apply(struct relay *r, struct fakeconn *c, unsigned act,
@@ -292,6 +311,7 @@ static void apply(struct relay *r, struct fakeconn *c, unsigned act,
 		c->stats.bytes_in += s->len;
 		if (r->hooks.deliver)
 			r->hooks.deliver(r->hooks.ctx, c, s->payload, s->len);
+		conntrack_ack(r, c);
 	}
 }
 

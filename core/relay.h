@@ -40,9 +40,12 @@ struct relay_config {
 	 * for ports we hold (hooks.holds_port, the listening port) are. */
 	bool own_all_ports;
 	bool verify_checksum;
-	/* Send one pure ACK right after accepting, so that a conntrack on
-	 * the path learns our scaled window (docs/design.md). */
-	bool ack_after_accept;
+	/* Server: send a pure ACK right after accepting, and one whenever
+	 * RELAY_CONNTRACK_ACK_BYTES arrived since our last segment, so that a
+	 * conntrack on the path learns our scaled window and a one-way flood
+	 * toward us stays inside it (docs/design.md). phantun ignores empty
+	 * segments, so this stays compatible. */
+	bool conntrack_ack;
 	uint32_t hash_seed; /* keys the connection table's hash */
 };
 
@@ -74,7 +77,13 @@ struct relay_stats {
 	uint64_t hs_failed, resets_in, idle_closed;
 	uint64_t path_mtu_updates;
 	uint64_t evicted; /* idle connections closed to make room */
+	uint64_t conntrack_acks; /* pure ACKs sent for a conntrack's sake */
 };
+
+/* Half the unscaled window a conntrack allows before it has seen one of
+ * our non-SYN segments: an ACK sent at this point still reaches it while
+ * the sender is inside the window. */
+#define RELAY_CONNTRACK_ACK_BYTES 32768u
 
 #define RELAY_PENDING_SLOTS 256
 #define RELAY_PENDING_PER_CONN 32

@@ -73,13 +73,14 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 void report_counters(struct status_buf *b, const struct relay_stats *st)
 {
 	status_printf(b,
-		      "segments: in %llu, out %llu\n"
+		      "segments: in %llu, out %llu (of which pure ACKs for a conntrack %llu)\n"
 		      "drops: too big %llu, bad checksum %llu, malformed %llu, not TCP %llu, "
 		      "stray (not our port) %llu, not from the server %llu, table full %llu, "
 		      "ports exhausted %llu, dropped while connecting %llu, no link/route %llu, no buffer %llu\n"
 		      "resets: received %llu, strays answered %llu, stray RSTs ignored %llu, bad SYNs answered %llu; "
-		      "handshakes failed %llu, idle closes %llu\n",
+		      "handshakes failed %llu, idle closes %llu, evicted (table full) %llu\n",
 		      (unsigned long long)st->segs_in, (unsigned long long)st->segs_out,
+		      (unsigned long long)st->conntrack_acks,
 		      (unsigned long long)st->too_big, (unsigned long long)st->drop_checksum,
 		      (unsigned long long)st->drop_truncated + (unsigned long long)st->drop_bad_header,
 		      (unsigned long long)st->drop_not_tcp, (unsigned long long)st->drop_foreign,
@@ -88,7 +89,8 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 		      (unsigned long long)st->link_errors, (unsigned long long)st->no_buffer,
 		      (unsigned long long)st->resets_in, (unsigned long long)st->stray_rst_sent,
 		      (unsigned long long)st->stray_rst_ignored, (unsigned long long)st->bad_syn_rst_sent,
-		      (unsigned long long)st->hs_failed, (unsigned long long)st->idle_closed);
+		      (unsigned long long)st->hs_failed, (unsigned long long)st->idle_closed,
+		      (unsigned long long)st->evicted);
 }
 
 void report_log(const struct status_buf *b)

@@ -486,7 +486,7 @@ static void setup_relay(struct server *s)
 		 * one-way flood from the client turns INVALID after ~64 KiB (its
 		 * only view of our window is the unscaled SYN|ACK). phantun
 		 * ignores empty segments, so this stays compatible. */
-		.ack_after_accept = s->cfg.conntrack_ack,
+		.conntrack_ack = s->cfg.conntrack_ack,
 		.hash_seed = arc4random(),
 	};
 	struct relay_hooks h = {

@@ -169,7 +169,7 @@ int testnet_init(struct testnet *n, const struct testnet_config *cfg)
 	rc.max_conns = cfg->max_conns ? cfg->max_conns : 64;
 	rc.own_all_ports = cfg->own_all_ports;
 	rc.verify_checksum = true;
-	rc.ack_after_accept = cfg->ack_after_accept;
+	rc.conntrack_ack = cfg->conntrack_ack;
 	rc.hash_seed = 0x5eed;
 	if (cfg->role == RELAY_CLIENT) {
 		parse_addr(cfg->remote, &rc.remote);

@@ -44,7 +44,7 @@ struct testnet_config {
 	uint16_t handshake_len;
 	uint32_t max_conns;   /* 0: 64 */
 	bool own_all_ports;
-	bool ack_after_accept;
+	bool conntrack_ack;
 	uint16_t mtu;         /* 0: 1500 */
 };
 

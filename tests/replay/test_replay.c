@@ -55,7 +55,7 @@ struct spec {
 	/* fauxtcp-server's deliberate difference (docs/design.md): one pure
 	 * ACK right after accepting, so a conntrack on the path learns the
 	 * scaled window. Expected once per accepted connection. */
-	bool ack_after_accept;
+	bool conntrack_ack;
 };
 
 struct cap_frame {
@@ -214,7 +214,7 @@ struct run {
 	uint16_t syn_seen[8];
 	size_t n_syn_seen;
 	size_t placeholder_dgrams;
-	size_t extra_acks; /* deliberate: ack_after_accept */
+	size_t extra_acks; /* deliberate: conntrack_ack */
 };
 
 static void client_datagram(struct run *r, uint16_t lport, const uint8_t *d,
@@ -346,7 +346,7 @@ static void setup(struct run *r, const struct spec *s)
 		/* TUN: phantun owns everything routed to it. AF_PACKET: only
 		 * the ports we hold. */
 		.own_all_ports = s->link == LINK_TUN,
-		.ack_after_accept = s->ack_after_accept,
+		.conntrack_ack = s->conntrack_ack,
 	};
 	if (s->role == RELAY_CLIENT) {
 		c.local4 = "192.0.2.1";
@@ -382,7 +382,7 @@ static void check_output(struct run *r)
 			     r->s->file, r->n.ntx, i + 1);
 		const struct testnet_frame *t = &r->n.tx[k++];
 		cr_assert_eq(wire_parse(mapped, len, ether, &want), 0);
-		if (r->s->ack_after_accept && wire_parse(t->data, t->len, ether, &got) == 0 &&
+		if (r->s->conntrack_ack && wire_parse(t->data, t->len, ether, &got) == 0 &&
 		    got.flags == SEG_ACK && got.payload_len == 0 && got.seq == 1 && got.ack == 1 &&
 		    !(want.flags == SEG_ACK && want.payload_len == 0)) {
 			cr_assert(wire_checksums_ok(t->data, t->len, ether));
@@ -663,14 +663,14 @@ Test(replay, f_handshake_packet_server)
 	replay(&s);
 }
 
-/* The deliberate difference: with ack_after_accept (fauxtcp-server's
+/* The deliberate difference: with conntrack_ack (fauxtcp-server's
  * default) each accepted connection gets one pure ACK seq 1 ack 1 right
  * after the handshake; everything else stays phantun's. */
 Test(replay, a_ipv4_echo_idle_server_with_conntrack_ack)
 {
 	static const struct spec s = {
 		.file = "a-ipv4-echo-idle.pcap", .role = RELAY_SERVER, .link = LINK_TUN,
-		.ack_after_accept = true,
+		.conntrack_ack = true,
 	};
 	struct run *r = replay(&s);
 	cr_expect_eq(r->extra_acks, 1);
@@ -680,7 +680,7 @@ Test(replay, f_handshake_packet_server_with_conntrack_ack)
 {
 	static const struct spec s = {
 		.file = "f-handshake-packet.pcap", .role = RELAY_SERVER, .link = LINK_TUN,
-		.handshake = "SERVER-HELLO-abcdefghijklmnop", .ack_after_accept = true,
+		.handshake = "SERVER-HELLO-abcdefghijklmnop", .conntrack_ack = true,
 	};
 	struct run *r = replay(&s);
 	cr_expect_eq(r->extra_acks, 1);

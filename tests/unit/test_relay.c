@@ -383,11 +383,11 @@ Test(relay, close_all_sends_rst_and_frees)
 	cr_assert_eq(relay_conntable(n.relay)->count, 0);
 }
 
-Test(relay, ack_after_accept_sends_one_pure_ack)
+Test(relay, conntrack_ack_sends_one_pure_ack)
 {
 	struct testnet_config c = {
 		.role = RELAY_SERVER, .local4 = "192.0.2.2", .listen_port = 4567,
-		.own_all_ports = true, .ack_after_accept = true,
+		.own_all_ports = true, .conntrack_ack = true,
 	};
 	cr_assert_eq(testnet_init(&n, &c), 0);
 	testnet_advance(&n, 1000);
@@ -399,6 +399,43 @@ Test(relay, ack_after_accept_sends_one_pure_ack)
 	cr_assert_eq(w.seq, 1u);
 	cr_assert_eq(w.ack, 1u);
 	cr_assert_eq(w.payload_len, 0);
+}
+
+/* A one-way flood toward the server: without an ACK of recent data, a
+ * conntrack holds the client to the SYN|ACK's unscaled 64 KiB window. */
+static size_t flood_toward_server(bool conntrack_ack, size_t segs)
+{
+	static uint8_t payload[1400];
+	struct testnet_config c = {
+		.role = RELAY_SERVER, .local4 = "192.0.2.2", .listen_port = 4567,
+		.own_all_ports = true, .conntrack_ack = conntrack_ack,
+	};
+	if (n.relay)
+		testnet_fini(&n);
+	cr_assert_eq(testnet_init(&n, &c), 0);
+	testnet_advance(&n, 1000);
+	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
+	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, NULL, 0);
+	size_t before = n.ntx;
+	for (size_t i = 0; i < segs; i++)
+		send_seg(cli4, srv4, 50001, 4567, 1u + (uint32_t)(i * sizeof(payload)), 1, SEG_ACK,
+			 payload, sizeof(payload));
+	return n.ntx - before;
+}
+
+Test(relay, conntrack_ack_acks_every_32k_of_a_one_way_flood)
+{
+	/* 23 x 1400 = 32200 < 32768: nothing yet; the 24th crosses it. */
+	cr_assert_eq(flood_toward_server(true, 23), 0);
+	cr_assert_eq(flood_toward_server(true, 24), 1);
+	struct wire_pkt w = last_tx();
+	cr_assert_eq(w.flags, SEG_ACK);
+	cr_assert_eq(w.payload_len, 0);
+	cr_assert_eq(w.seq, 1u);
+	cr_assert_eq(w.ack, 1u + 24u * 1400u, "acks the newest data");
+	cr_assert_eq(flood_toward_server(true, 240), 10);
+	cr_assert_eq(relay_stats(n.relay)->conntrack_acks, 10);
+	cr_assert_eq(flood_toward_server(false, 240), 0, "phantun's exact wire: no ACK");
 }
 
 Test(relay, forged_rsts_do_not_close_a_connection)
