@@ -660,6 +660,26 @@ int main(int argc, char **argv)
 	 * network change needs. */
 	if (privdrop_keep_only(CAP_NET_RAW) < 0)
 		log_warn("cannot drop capabilities other than CAP_NET_RAW: %m");
+	/* Every connection needs a guard on its port: refuse to start where
+	 * none can be had, probing as --check does, with the privileges left
+	 * now. (--check reports this itself.) */
+	if (!c.cfg.check) {
+		struct sockaddr_storage any;
+		struct guard g = {.fd = -1};
+
+		memcpy(&any, &c.path.route.prefsrc, sizeof(c.path.route.prefsrc));
+		int ge = guard_open((struct sockaddr *)&any, (struct sockaddr *)&c.remote,
+				    any.ss_family == AF_INET6 ? 128 : 32, &g);
+		guard_close(&g);
+		if (ge == -EOPNOTSUPP)
+			die("cannot guard local ports: the kernel lacks TCP-MD5 (CONFIG_TCP_MD5SIG, or FIPS mode) "
+			    "and attaching a drop filter needs CAP_NET_ADMIN; the kernel would reset every connection; "
+			    "fauxtcp-client keeps only CAP_NET_RAW, so use a kernel with CONFIG_TCP_MD5SIG=y, not in FIPS mode");
+		if (ge)
+			die("cannot guard a local port: %s; the kernel would reset every connection: allow "
+			    "fauxtcp-client a listening TCP socket (AF_INET/AF_INET6, setsockopt) on its ports",
+			    strerror(-ge));
+	}
 	if (c.cfg.pcap[0] &&
 	    pcapdump_open(&c.pcap, c.cfg.pcap, c.path.li.type == ARPHRD_ETHER, err, sizeof(err)) < 0)
 		die("cannot write --pcap %s: %s", c.cfg.pcap, err);
