@@ -5,6 +5,8 @@
 set -u
 client=${FAUXTCP_CLIENT:-$(dirname "$0")/../../build/fauxtcp-client}
 client=$(realpath "$client")
+# Runs a program as on a kernel without TCP-MD5 and CAP_NET_ADMIN (nomd5.c).
+nomd5=${NOMD5:-$(dirname "$0")/../../build/tests/nomd5}
 ns=fx-cerr-$$
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -52,6 +54,12 @@ expect "unresolvable remote" "cannot resolve --remote no-such-host.invalid" \
 expect "bad address" "-l: expected a numeric IP:PORT" n "$client" -l 999.1.1.1:4000 -r 192.0.2.2:4567
 printf '[client]\nlocal = 127.0.0.1:4000\nremote = 192.0.2.2:4567\nbogus = 1\n' >"$tmp/c.ini"
 expect "unknown INI key" "c.ini:4: unknown key 'bogus' in \[client\]" n "$client" -c "$tmp/c.ini"
+expect "missing INI file" "nope.ini: cannot open: No such file or directory" n "$client" -c "$tmp/nope.ini"
+printf '[client]\nlocal = 127.0.0.1:4000\nnot a key and a value\n' >"$tmp/m.ini"
+expect "malformed INI line" "m.ini:3: syntax error: expected 'key = value' or '\[section\]'" \
+	n "$client" -c "$tmp/m.ini"
+expect "handshake packet missing" "cannot read --handshake-packet .*/none.bin: No such file or directory" \
+	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567 --handshake-packet "$tmp/none.bin"
 head -c 1500 /dev/zero >"$tmp/big.bin"
 expect "handshake packet larger than a segment" "1500 bytes, more than one segment \(1460\)" \
 	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567 --handshake-packet "$tmp/big.bin"
@@ -67,6 +75,21 @@ expect "interface down" "no route to 192.0.2.2|interface v0 is down" \
 	n "$client" -l 127.0.0.1:4001 -r 192.0.2.2:4567
 
 ip -n "$ns" link set v0 up
+# No port can be guarded (no TCP-MD5, and the drop filter needs
+# CAP_NET_ADMIN): refused at start-up, not at the first connection. As
+# root, and as the systemd unit runs it: a user with CAP_NET_RAW only.
+guard_pattern="cannot guard local ports: the kernel lacks TCP-MD5 \(CONFIG_TCP_MD5SIG, or FIPS mode\).*use a kernel with CONFIG_TCP_MD5SIG=y"
+if [ -x "$nomd5" ]; then
+	nomd5=$(realpath "$nomd5")
+	expect "guard impossible (root)" "$guard_pattern" \
+		n "$nomd5" "$client" -l 127.0.0.1:4004 -r 192.0.2.2:4567
+	expect "guard impossible (CAP_NET_RAW only)" "$guard_pattern" \
+		n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_raw \
+		--ambient-caps=+net_raw --bounding-set=-all,+net_raw "$nomd5" "$client" -l 127.0.0.1:4004 -r 192.0.2.2:4567
+else
+	echo "FAIL guard impossible: no nomd5 at $nomd5 (set NOMD5)"
+	fail=$((fail + 1))
+fi
 expect "--check with no server answering" "--check: the server 192.0.2.2 port 4567 did not complete a handshake" \
 	n "$client" -l 127.0.0.1:4003 -r 192.0.2.2:4567 --check
 

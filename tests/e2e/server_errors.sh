@@ -44,8 +44,12 @@ before_link=$(n ip -o link | sed 's/^[0-9]*: //')
 printf '[server]\nlocal = 4567\nremot = 127.0.0.1:1\n' >"$tmp/bad.ini"
 expect "bad INI key" "bad.ini:3: .*remot" n "$server" -c "$tmp/bad.ini"
 expect "missing file" "nope.ini.*No such file" n "$server" -c "$tmp/nope.ini"
+printf '[server]\nlocal = 4567\nnot a key and a value\n' >"$tmp/syntax.ini"
+expect "malformed INI line" "syntax.ini:3: syntax error: expected 'key = value' or '\[section\]'" \
+	n "$server" -c "$tmp/syntax.ini"
 expect "missing --remote" "remote" n "$server" -l 4567
 expect "bad port" "-l: expected a port 1-65535, got .70000." n "$server" -l 70000 -r 127.0.0.1:1234
+expect "bad address" "-r: expected HOST:PORT, got '127.0.0.1'" n "$server" -l 4567 -r 127.0.0.1
 expect "unresolvable remote" "cannot resolve --remote no-such-host.invalid" \
 	n "$server" -l 4567 -r no-such-host.invalid:1234
 head -c 2000 /dev/zero >"$tmp/big.bin"
@@ -56,6 +60,11 @@ expect "handshake packet missing" "cannot read --handshake-packet" \
 expect "no CAP_NET_ADMIN" "TUN .*CAP_NET_ADMIN" \
 	n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 	"$server" -l 4567 -r 127.0.0.1:1234
+expect "raw mode: interface missing" "--iface nosuch0: No such device; check the interface name" \
+	n "$server" -l 4567 -r 127.0.0.1:1234 --mode raw --iface nosuch0
+expect "raw mode: no CAP_NET_RAW" "packet socket on lo: Operation not permitted; raw mode needs CAP_NET_RAW" \
+	n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+	"$server" -l 4567 -r 127.0.0.1:1234 --mode raw --iface lo
 n sysctl -q -w net.ipv4.ip_forward=0
 expect "forwarding off" "net.ipv4.ip_forward is 0.*--set-forwarding" \
 	n "$server" -l 4567 -r 127.0.0.1:1234
