@@ -10,9 +10,16 @@ static void tx_set(struct fakeconn *c, struct fakeconn_tx *tx, uint8_t flags)
 	/* phantun's build_tcp_packet records every ack it puts on the wire;
 	 * the pure-ACK rule compares against it. */
 	c->last_ack = c->ack;
-	if (c->recent_acks[(c->recent_next + FAKECONN_RECENT_ACKS - 1) % FAKECONN_RECENT_ACKS] != c->ack) {
+	/* Only acks a peer can answer: a SYN's ack field (0) is no ack, and
+	 * counting it would let a guessed RST with seq 0 through. */
+	if (!(flags & SEG_ACK))
+		return;
+	if (c->recent_count == 0 ||
+	    c->recent_acks[(c->recent_next + FAKECONN_RECENT_ACKS - 1) % FAKECONN_RECENT_ACKS] != c->ack) {
 		c->recent_acks[c->recent_next] = c->ack;
 		c->recent_next = (uint8_t)((c->recent_next + 1) % FAKECONN_RECENT_ACKS);
+		if (c->recent_count < FAKECONN_RECENT_ACKS)
+			c->recent_count++;
 	}
 }
 
@@ -31,7 +38,7 @@ static bool rst_acceptable(const struct fakeconn *c, const struct segment *s)
 		return (s->flags & SEG_ACK) && (s->ack == c->seq + 1 || s->ack == c->seq);
 	if (s->seq == c->ack)
 		return true;
-	for (int i = 0; i < FAKECONN_RECENT_ACKS; i++)
+	for (int i = 0; i < c->recent_count; i++)
 		if (s->seq == c->recent_acks[i])
 			return true;
 	return false;

@@ -64,6 +64,7 @@ struct fakeconn {
 	 * them carries one of these as its seq. */
 	uint32_t recent_acks[FAKECONN_RECENT_ACKS];
 	uint8_t recent_next;
+	uint8_t recent_count; /* how many of recent_acks are real */
 	uint8_t hs_steps;  /* phantun's handshake loop steps used */
 	bool hs_send_due;
 	uint64_t deadline; /* handshake: end of the current wait */

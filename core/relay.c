@@ -50,6 +50,11 @@ struct relay {
 	struct timer_list lists[3];
 	struct relay_stats stats;
 	uint64_t now;
+	/* Client: after a failed handshake, new connections wait this long
+	 * (doubling up to RELAY_BACKOFF_MAX_MS) so an unreachable server
+	 * costs one SYN a second, not one per datagram. */
+	uint64_t backoff_until;
+	uint32_t backoff_ms;
 	unsigned rx_flags;
 	int32_t pend_free;
 	struct pending pend[RELAY_PENDING_SLOTS];
@@ -231,8 +236,15 @@ static void finish(struct relay *r, struct fakeconn *c,
 	/* Every close sends RST with the current seq and ack 0, whatever the
 	 * cause (spec: Closing; pcaps a, c1, c2, d1, d2, h). */
 	emit(r, &c->t, SEG_RST, c->seq, 0, NULL, 0);
-	if (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET)
+	if (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET) {
 		r->stats.hs_failed++;
+		if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff) {
+			r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RELAY_BACKOFF_MIN_MS;
+			if (r->backoff_ms > RELAY_BACKOFF_MAX_MS)
+				r->backoff_ms = RELAY_BACKOFF_MAX_MS;
+			r->backoff_until = r->now + r->backoff_ms;
+		}
+	}
 	else if (reason == FAKECONN_RESET)
 		r->stats.resets_in++;
 	else if (reason == FAKECONN_IDLE)
@@ -255,6 +267,8 @@ static void on_established(struct relay *r, struct fakeconn *c)
 	struct pending *p;
 
 	touch(r, c);
+	r->backoff_ms = 0;
+	r->backoff_until = 0;
 	if (r->hooks.conn_event)
 		r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_ESTABLISHED,
 				    FAKECONN_OK);
@@ -701,8 +715,15 @@ static int client_open(struct relay *r, const struct endpoint *peer,
 				    r->cfg.remote_port);
 		if (conntable_find(&r->ct, &t))
 			continue;
-		if (r->hooks.claim_port && r->hooks.claim_port(r->hooks.ctx, &t) < 0)
+		int e = r->hooks.claim_port ? r->hooks.claim_port(r->hooks.ctx, &t) : 0;
+		if (e == -EADDRINUSE)
 			continue;
+		if (e < 0) {
+			/* Not this port's fault (no guard possible, out of
+			 * descriptors): the next port would fail the same way. */
+			r->stats.claim_failed++;
+			return e;
+		}
 		struct fakeconn *c = conntable_insert(&r->ct, &t, r->now);
 		c->peer = *peer;
 		c->peer_local = *local;
@@ -726,6 +747,10 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 	set_now(r, now);
 	c = conntable_find_peer(&r->ct, peer);
 	if (!c) {
+		if (now < r->backoff_until) {
+			r->stats.backoff_dropped++;
+			return -EAGAIN;
+		}
 		int err = client_open(r, peer, local, &c);
 		if (err)
 			return err;
@@ -793,6 +818,11 @@ void relay_poll(struct relay *r, uint64_t now)
 	while ((c = r->lists[TL_IDLE].head) &&
 	       c->last_active + r->cfg.idle_ms <= now)
 		run_timeout(r, c);
+}
+
+uint32_t relay_backoff_ms(const struct relay *r)
+{
+	return r->backoff_ms;
 }
 
 uint64_t relay_next_deadline(const struct relay *r)

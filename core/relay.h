@@ -58,7 +58,8 @@ struct relay_hooks {
 			size_t len);
 	void (*conn_event)(void *ctx, struct fakeconn *c, enum relay_event ev,
 			   enum fakeconn_reason reason);
-	/* Client: reserve a local port for t (the guard); 0 or -EADDRINUSE.
+	/* Client: reserve a local port for t (the guard); 0, -EADDRINUSE
+	 * (try the next port) or another error (give up on this datagram).
 	 * NULL: every port is free. */
 	int (*claim_port)(void *ctx, const struct tuple *t);
 	void (*release_port)(void *ctx, const struct tuple *t);
@@ -78,12 +79,20 @@ struct relay_stats {
 	uint64_t path_mtu_updates;
 	uint64_t evicted; /* idle connections closed to make room */
 	uint64_t conntrack_acks; /* pure ACKs sent for a conntrack's sake */
+	uint64_t claim_failed;   /* client: no port could be guarded */
+	uint64_t backoff_dropped; /* client: datagrams of new peers while
+	                           * waiting to retry an unreachable server */
 };
 
 /* Half the unscaled window a conntrack allows before it has seen one of
  * our non-SYN segments: an ACK sent at this point still reaches it while
  * the sender is inside the window. */
 #define RELAY_CONNTRACK_ACK_BYTES 32768u
+
+/* Client: the wait before a new handshake after one failed, doubling. A
+ * server coming back is seen within a second plus a round trip. */
+#define RELAY_BACKOFF_MIN_MS 250u
+#define RELAY_BACKOFF_MAX_MS 1000u
 
 #define RELAY_PENDING_SLOTS 256
 #define RELAY_PENDING_PER_CONN 32
@@ -135,6 +144,8 @@ void relay_close_all(struct relay *r, uint64_t now);
 void relay_poll(struct relay *r, uint64_t now);
 /* The next time relay_poll has work, or UINT64_MAX. */
 uint64_t relay_next_deadline(const struct relay *r);
+/* Client: the current wait between handshakes (0: the server answers). */
+uint32_t relay_backoff_ms(const struct relay *r);
 
 const struct relay_stats *relay_stats(const struct relay *r);
 struct conntable *relay_conntable(struct relay *r);

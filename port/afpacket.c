@@ -18,7 +18,9 @@
 #include "log.h"
 #include "lwip/pbuf.h"
 
-#define AFPACKET_BATCH 64
+/* Up to ROUNDS x RX_BATCH frames per wakeup, then the loop's other
+ * sockets get their turn. */
+#define AFPACKET_ROUNDS 4
 #define AFPACKET_MAX_IOV 8
 
 static int attach_filter(int fd, bool ethernet, const char *expr, char *err,
@@ -99,37 +101,41 @@ static int link_tx(void *ctx, struct pbuf *p)
 {
 	struct afpacket *a = ctx;
 	static const uint8_t vnet_none[AFPACKET_VNET_HDR_LEN];
-	struct iovec iov[AFPACKET_MAX_IOV];
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = a->ifindex};
-	struct msghdr mh = {.msg_iov = iov};
-	size_t n = 0;
+	const struct sockaddr *to = NULL;
+	socklen_t tolen = 0;
 
 	if (!p)
 		return -EINVAL;
-	iov[n++] = (struct iovec){(void *)vnet_none, sizeof(vnet_none)};
-	for (struct pbuf *q = p; q && n < AFPACKET_MAX_IOV; q = q->next)
-		iov[n++] = (struct iovec){q->payload, q->len};
-	mh.msg_iovlen = n;
 	if (!a->ethernet) {
 		/* SOCK_DGRAM: the kernel adds the link header for the protocol. */
 		const uint8_t *ip = p->payload;
 		sll.sll_protocol = htons((ip[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP);
-		mh.msg_name = &sll;
-		mh.msg_namelen = sizeof(sll);
+		to = (const struct sockaddr *)&sll;
+		tolen = sizeof(sll);
 	}
+	size_t len = AFPACKET_VNET_HDR_LEN + p->tot_len;
+	uint8_t *slot = txbatch_slot(a->tx, a->fd, "packet socket", len, to, tolen);
+	if (slot) {
+		memcpy(slot, vnet_none, sizeof(vnet_none));
+		pbuf_copy_partial(p, slot + AFPACKET_VNET_HDR_LEN, p->tot_len, 0);
+		pcapdump_write(a->pcap, slot + AFPACKET_VNET_HDR_LEN, p->tot_len);
+		a->tx_frames++;
+		return 0;
+	}
+	/* Larger than a slot (the path moved to a jumbo link): at once. */
+	struct iovec iov[AFPACKET_MAX_IOV];
+	size_t n = 0;
+	iov[n++] = (struct iovec){(void *)vnet_none, sizeof(vnet_none)};
+	for (struct pbuf *q = p; q && n < AFPACKET_MAX_IOV; q = q->next)
+		iov[n++] = (struct iovec){q->payload, q->len};
 	if (a->pcap) {
-		uint8_t *flat = a->scratch;
-		pbuf_copy_partial(p, flat, p->tot_len, 0);
-		pcapdump_write(a->pcap, flat, p->tot_len);
+		pbuf_copy_partial(p, a->scratch, p->tot_len, 0);
+		pcapdump_write(a->pcap, a->scratch, p->tot_len);
 	}
-	if (sendmsg(a->fd, &mh, 0) < 0) {
-		a->tx_errors++;
-		if (errno != a->last_tx_error)
-			log_warn("sending on the packet socket: %m");
-		a->last_tx_error = errno;
-		return -errno;
-	}
-	a->last_tx_error = 0;
+	int err = txbatch_send_now(a->tx, a->fd, "packet socket", iov, n, to, tolen);
+	if (err)
+		return err;
 	a->tx_frames++;
 	return 0;
 }
@@ -158,6 +164,18 @@ static int emit_segment(void *ctx, const uint8_t *seg, size_t len, unsigned flag
 	return 0;
 }
 
+static void rx_frame(struct afpacket *a, const uint8_t *buf, size_t n)
+{
+	struct gro_vnet_hdr vh;
+
+	if (n < AFPACKET_VNET_HDR_LEN || n > sizeof(a->rx[0]))
+		return; /* MSG_TRUNC: larger than 64 KiB, not a frame of ours */
+	a->rx_frames++;
+	memcpy(&vh, buf, sizeof(vh));
+	gro_split(&vh, buf + AFPACKET_VNET_HDR_LEN, n - AFPACKET_VNET_HDR_LEN,
+		  a->ethernet, a->scratch, sizeof(a->scratch), emit_segment, a, &a->gro);
+}
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct afpacket *a = h->data;
@@ -167,9 +185,15 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		log_error("packet socket: %s", uv_strerror(status));
 		return;
 	}
-	for (int i = 0; i < AFPACKET_BATCH; i++) {
-		ssize_t n = recv(a->fd, a->rx, sizeof(a->rx), MSG_TRUNC);
-		if (n < 0) {
+	for (int round = 0; round < AFPACKET_ROUNDS; round++) {
+		struct mmsghdr mm[AFPACKET_RX_BATCH];
+		struct iovec iov[AFPACKET_RX_BATCH];
+		for (int i = 0; i < AFPACKET_RX_BATCH; i++) {
+			iov[i] = (struct iovec){a->rx[i], sizeof(a->rx[i])};
+			mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		}
+		int got = recvmmsg(a->fd, mm, AFPACKET_RX_BATCH, MSG_TRUNC, NULL);
+		if (got < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			/* e.g. EINVAL for a GSO type virtio-net headers cannot
@@ -177,23 +201,21 @@ static void on_readable(uv_poll_t *h, int status, int events)
 			a->rx_errors++;
 			continue;
 		}
-		if ((size_t)n < AFPACKET_VNET_HDR_LEN || (size_t)n > sizeof(a->rx))
-			continue;
-		a->rx_frames++;
-		struct gro_vnet_hdr vh;
-		memcpy(&vh, a->rx, sizeof(vh));
-		gro_split(&vh, a->rx + AFPACKET_VNET_HDR_LEN, (size_t)n - AFPACKET_VNET_HDR_LEN,
-			  a->ethernet, a->scratch, sizeof(a->scratch), emit_segment, a, &a->gro);
+		for (int i = 0; i < got; i++)
+			rx_frame(a, a->rx[i], mm[i].msg_len);
+		if (got < AFPACKET_RX_BATCH)
+			break;
 	}
 	relaytimer_update(a->timer);
 }
 
 int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
-		   struct relaytimer *timer)
+		   struct relaytimer *timer, struct txbatch *tx)
 {
 	int err;
 
 	a->relay = r;
+	a->tx = tx;
 	a->timer = timer;
 	a->poll.data = a;
 	err = uv_poll_init(loop, &a->poll, a->fd);
@@ -205,6 +227,8 @@ int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
 
 void afpacket_close(struct afpacket *a)
 {
+	if (a->tx)
+		txbatch_flush(a->tx);
 	if (a->polling) {
 		uv_poll_stop(&a->poll);
 		uv_close((uv_handle_t *)&a->poll, NULL);
@@ -227,6 +251,8 @@ void afpacket_destroy(struct afpacket *a)
 	else if (a->netif)
 		ipif_remove(&a->ip);
 	a->netif = NULL;
+	if (a->tx)
+		txbatch_flush(a->tx);
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;

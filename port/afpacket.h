@@ -18,8 +18,10 @@
 #include "pcapdump.h"
 #include "relay.h"
 #include "relaytimer.h"
+#include "txbatch.h"
 
 #define AFPACKET_VNET_HDR_LEN 10
+#define AFPACKET_RX_BATCH 16
 
 struct afpacket {
 	int fd;
@@ -32,11 +34,13 @@ struct afpacket {
 	struct netif *netif;
 	struct relay *relay;
 	struct relaytimer *timer;
+	struct txbatch *tx; /* the daemon's: frames go out a burst at a time */
 	struct pcapdump *pcap;
 	struct gro_stats gro;
-	uint64_t rx_frames, rx_errors, tx_frames, tx_errors;
-	int last_tx_error;
-	uint8_t rx[AFPACKET_VNET_HDR_LEN + 65536];
+	uint64_t rx_frames, rx_errors, tx_frames;
+	/* recvmmsg buffers, each large enough for a GRO super-packet; a
+	 * page counts towards RSS only once a frame has reached it. */
+	uint8_t rx[AFPACKET_RX_BATCH][AFPACKET_VNET_HDR_LEN + 65536];
 	uint8_t scratch[65536 + 4096];
 };
 
@@ -47,7 +51,7 @@ int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
 /* The lwIP netif on it (after relay_create): Ethernet with mac, or IP. */
 int afpacket_netif_init(struct afpacket *a, const uint8_t mac[6], uint16_t mtu);
 int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
-		   struct relaytimer *timer);
+		   struct relaytimer *timer, struct txbatch *tx);
 void afpacket_close(struct afpacket *a);
 /* Removes the netif, closes the socket and frees a (once libuv is done
  * with its handle). */

@@ -24,6 +24,7 @@
 #include "afpacket.h"
 #include "clock.h"
 #include "config.h"
+#include "fdlimit.h"
 #include "guard.h"
 #include "log.h"
 #include "netwatch.h"
@@ -53,6 +54,7 @@ struct client {
 	uv_loop_t *loop;
 	struct relay *relay;
 	struct relaytimer timer;
+	struct txbatch tx; /* segments and datagrams, a burst at a time */
 	struct afpacket *link; /* NULL while there is no path to the server */
 	struct udpside udp;
 	struct sockaddr_storage remote;
@@ -62,7 +64,8 @@ struct client {
 	size_t handshake_len;
 	int guard_fd[65536];
 	int guard_method;
-	bool guard_failed_logged;
+	int guard_last_err; /* logged once until a guard works again */
+	uint64_t unreachable_since; /* first failed handshake of a streak, 0 */
 	struct pcapdump *pcap;
 	uv_signal_t sig[3];
 	struct status_server status;
@@ -335,13 +338,20 @@ static int hook_claim_port(void *ctx, const struct tuple *t)
 		((struct sockaddr_in *)&local)->sin_port = htons(t->lport);
 	int err = guard_open((struct sockaddr *)&local, (struct sockaddr *)&c->remote,
 			     local.ss_family == AF_INET6 ? 128 : 32, &g);
-	if (err == -EOPNOTSUPP && !c->guard_failed_logged) {
+	if (err == -EOPNOTSUPP && c->guard_last_err != err)
 		log_error("cannot guard local ports: the kernel lacks TCP-MD5 (CONFIG_TCP_MD5SIG, or FIPS mode) "
 			  "and attaching a drop filter needs CAP_NET_ADMIN; the kernel would reset every connection");
-		c->guard_failed_logged = true;
+	else if (err && err != -EADDRINUSE && c->guard_last_err != err)
+		log_error("cannot guard a local port for a new connection: %s; datagrams from new UDP peers "
+			  "are dropped until this clears%s", strerror(-err),
+			  err == -EMFILE || err == -ENFILE ? " (raise LimitNOFILE= or lower max-conns)" : "");
+	if (err && err != -EADDRINUSE) {
+		c->guard_last_err = err;
+		return err;
 	}
 	if (err)
 		return err;
+	c->guard_last_err = 0;
 	c->guard_fd[t->lport] = g.fd;
 	c->guard_method = g.method;
 	return 0;
@@ -395,9 +405,25 @@ static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 			 tuple, fc->stats.last_too_big, max, max > WG_OVERHEAD ? max - WG_OVERHEAD : 0);
 		return;
 	}
-	if (ev == RELAY_EV_ESTABLISHED)
+	if (ev == RELAY_EV_ESTABLISHED) {
+		if (c->unreachable_since) {
+			log_info("the server answers again, after %llu s unreachable",
+				 (unsigned long long)((clock_now_ms(c->loop) - c->unreachable_since) / 1000));
+			c->unreachable_since = 0;
+		}
 		log_info("%s: connection established", tuple);
-	else if (fc->state == FAKECONN_ESTABLISHED)
+	} else if (fc->state != FAKECONN_ESTABLISHED &&
+		   (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET)) {
+		/* One line per state change, not one per attempt. */
+		if (!c->unreachable_since) {
+			c->unreachable_since = clock_now_ms(c->loop);
+			log_warn("%s: unable to connect to the server: %s; the datagrams that waited are dropped, "
+				 "and new connections are retried at most every %u ms while datagrams arrive",
+				 tuple, fakeconn_reason_name(reason), RELAY_BACKOFF_MAX_MS);
+		} else {
+			log_debug("%s: still unable to connect: %s", tuple, fakeconn_reason_name(reason));
+		}
+	} else if (fc->state == FAKECONN_ESTABLISHED)
 		log_info("%s: connection closed: %s (%llu datagrams in, %llu out)", tuple,
 			 fakeconn_reason_name(reason), (unsigned long long)fc->stats.dgrams_in,
 			 (unsigned long long)fc->stats.dgrams_out);
@@ -479,7 +505,7 @@ static int attach_link(struct client *c)
 		ipif_set_ip4(&c->link->ip, ip_2_ip4(&local));
 	relay_set_local(c->relay, &local);
 	relay_attach(c->relay, c->link->netif);
-	return afpacket_start(c->link, c->loop, c->relay, &c->timer);
+	return afpacket_start(c->link, c->loop, c->relay, &c->timer, &c->tx);
 }
 
 /* The kernel's view changed: follow a new address, route, interface or
@@ -535,6 +561,7 @@ static void render(void *ctx, struct status_buf *b)
 		      (unsigned long long)((now - c->started) / 1000));
 	report_connections(b, c->relay, now, true);
 	report_counters(b, relay_stats(c->relay));
+	report_sends(b, &c->tx);
 	status_printf(b, "udp: datagrams in %llu, out %llu, send errors %llu; link: frames in %llu out %llu, "
 		      "GRO super-packets split %llu into %llu; guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
 		      (unsigned long long)c->udp.rx, (unsigned long long)c->udp.tx,
@@ -566,6 +593,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info("%s: closing %u connections and exiting", strsignal(signum),
 		 relay_conntable(c->relay)->count);
 	relay_close_all(c->relay, clock_now_ms(c->loop));
+	txbatch_flush(&c->tx);
 	uv_stop(c->loop);
 }
 
@@ -683,15 +711,24 @@ int main(int argc, char **argv)
 	if (c.cfg.pcap[0] &&
 	    pcapdump_open(&c.pcap, c.cfg.pcap, c.path.li.type == ARPHRD_ETHER, err, sizeof(err)) < 0)
 		die("cannot write --pcap %s: %s", c.cfg.pcap, err);
+	unsigned long nofile = 0;
+	if (fdlimit_raise(c.cfg.max_conns + 64ul, &nofile) < 0)
+		log_warn("max-conns %u needs %u file descriptors but the limit is %lu: new connections will "
+			 "fail beyond that; raise LimitNOFILE= (ulimit -n) or lower max-conns",
+			 c.cfg.max_conns, c.cfg.max_conns + 64u, nofile);
 	relay_lwip_init();
 	create_relay(&c);
 	relaytimer_init(&c.timer, c.loop, c.relay);
+	/* Slots for a frame of this link; a later, larger link's frames
+	 * go out one by one. */
+	if (txbatch_init(&c.tx, c.loop, c.path.li.mtu + 64u > 2048u ? c.path.li.mtu + 64u : 2048u))
+		die("out of memory");
 	if (attach_link(&c) < 0)
 		die("cannot set up the link on %s", c.path.li.name);
 	if (c.cfg.check)
 		return run_check(&c);
 	log_path(&c, &c.path);
-	udpside_start(&c.udp, c.relay, &c.timer);
+	udpside_start(&c.udp, c.relay, &c.timer, &c.tx);
 	if (netwatch_start(&c.watch, c.loop, on_net_change, &c) < 0)
 		log_warn("cannot follow network changes (rtnetlink): %m; restart after changing addresses or routes");
 	for (int i = 0; i < 3; i++) {

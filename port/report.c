@@ -76,7 +76,8 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 		      "segments: in %llu, out %llu (of which pure ACKs for a conntrack %llu)\n"
 		      "drops: too big %llu, bad checksum %llu, malformed %llu, not TCP %llu, "
 		      "stray (not our port) %llu, not from the server %llu, table full %llu, "
-		      "ports exhausted %llu, dropped while connecting %llu, no link/route %llu, no buffer %llu\n"
+		      "ports exhausted %llu, port not guardable %llu, dropped while connecting %llu, "
+		      "dropped while the server was unreachable %llu, no link/route %llu, no buffer %llu\n"
 		      "resets: received %llu, strays answered %llu, stray RSTs ignored %llu, bad SYNs answered %llu; "
 		      "handshakes failed %llu, idle closes %llu, evicted (table full) %llu\n",
 		      (unsigned long long)st->segs_in, (unsigned long long)st->segs_out,
@@ -85,12 +86,20 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 		      (unsigned long long)st->drop_truncated + (unsigned long long)st->drop_bad_header,
 		      (unsigned long long)st->drop_not_tcp, (unsigned long long)st->drop_foreign,
 		      (unsigned long long)st->drop_unexpected_source, (unsigned long long)st->table_full,
-		      (unsigned long long)st->ports_exhausted, (unsigned long long)st->pending_dropped,
+		      (unsigned long long)st->ports_exhausted, (unsigned long long)st->claim_failed,
+		      (unsigned long long)st->pending_dropped, (unsigned long long)st->backoff_dropped,
 		      (unsigned long long)st->link_errors, (unsigned long long)st->no_buffer,
 		      (unsigned long long)st->resets_in, (unsigned long long)st->stray_rst_sent,
 		      (unsigned long long)st->stray_rst_ignored, (unsigned long long)st->bad_syn_rst_sent,
 		      (unsigned long long)st->hs_failed, (unsigned long long)st->idle_closed,
 		      (unsigned long long)st->evicted);
+}
+
+void report_sends(struct status_buf *b, const struct txbatch *tx)
+{
+	status_printf(b, "sends: %llu packets in %llu syscalls (batched), %llu refused by the kernel\n",
+		      (unsigned long long)tx->sent, (unsigned long long)tx->syscalls,
+		      (unsigned long long)tx->errors);
 }
 
 void report_log(const struct status_buf *b)

@@ -10,6 +10,7 @@
 
 #include "relay.h"
 #include "status.h"
+#include "txbatch.h"
 
 /* One line per connection: peer (client), tuple, state, age, idle,
  * datagrams and bytes each way, too big and held-then-dropped. */
@@ -17,6 +18,8 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 			bool show_peer);
 /* The relay's drops and resets by reason. */
 void report_counters(struct status_buf *b, const struct relay_stats *st);
+/* Packets sent through the batch, syscalls spent, refusals. */
+void report_sends(struct status_buf *b, const struct txbatch *tx);
 /* Logs a report line by line at info level (SIGUSR1). */
 void report_log(const struct status_buf *b);
 

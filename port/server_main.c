@@ -33,6 +33,7 @@
 #include "report.h"
 #include "status.h"
 #include "afpacket.h"
+#include "fdlimit.h"
 #include "guard.h"
 #include <ifaddrs.h>
 #include <net/if_arp.h>
@@ -44,6 +45,7 @@ struct server {
 	uv_loop_t *loop;
 	struct relay *relay;
 	struct relaytimer timer;
+	struct txbatch tx; /* UDP datagrams and raw-mode frames, a burst at a time */
 	struct tunlink *link;
 	struct afpacket *raw;     /* --mode raw: AF_PACKET on --iface */
 	struct rtnl_link li;
@@ -414,7 +416,7 @@ static void hook_event(void *ctx, struct fakeconn *c, enum relay_event ev,
 		return;
 	}
 	if (ev == RELAY_EV_ESTABLISHED) {
-		int err = udpflow_open(s->loop, s->relay, c, (struct sockaddr *)&s->remote);
+		int err = udpflow_open(s->loop, s->relay, c, (struct sockaddr *)&s->remote, &s->tx);
 		if (err) {
 			log_error("%s: cannot open the UDP socket to the remote: %s; closing",
 				  tuple, uv_strerror(err));
@@ -445,6 +447,7 @@ static void render(void *ctx, struct status_buf *b)
 		      (unsigned long long)((now - s->started) / 1000));
 	report_connections(b, s->relay, now, false);
 	report_counters(b, relay_stats(s->relay));
+	report_sends(b, &s->tx);
 }
 
 static void log_stats(struct server *s)
@@ -467,6 +470,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info("%s: closing %u connections and exiting", strsignal(signum),
 		 relay_conntable(s->relay)->count);
 	relay_close_all(s->relay, clock_now_ms(s->loop));
+	txbatch_flush(&s->tx);
 	uv_stop(s->loop);
 }
 
@@ -574,6 +578,11 @@ int main(int argc, char **argv)
 	load_handshake(&s);
 	if (s.cfg.pcap[0] && pcapdump_open(&s.pcap, s.cfg.pcap, false, err, sizeof(err)) < 0)
 		die(&s, "cannot write --pcap %s: %s", s.cfg.pcap, err);
+	unsigned long nofile = 0;
+	if (fdlimit_raise(s.cfg.max_conns + 64ul, &nofile) < 0)
+		log_warn("max-conns %u needs %u file descriptors but the limit is %lu: new connections will "
+			 "fail beyond that; raise LimitNOFILE= (ulimit -n) or lower max-conns",
+			 s.cfg.max_conns, s.cfg.max_conns + 64u, nofile);
 	relay_lwip_init();
 	if (s.cfg.mode == CONFIG_MODE_RAW) {
 		setup_raw(&s);
@@ -586,7 +595,11 @@ int main(int argc, char **argv)
 	s.loop = uv_default_loop();
 	setup_relay(&s);
 	relaytimer_init(&s.timer, s.loop, s.relay);
-	if (s.raw ? afpacket_start(s.raw, s.loop, s.relay, &s.timer)
+	/* Slots for the link's largest frame (raw mode) and datagram. */
+	size_t slot = s.raw && s.li.mtu + 64u > 2048u ? s.li.mtu + 64u : 2048u;
+	if (txbatch_init(&s.tx, s.loop, slot))
+		die(&s, "out of memory");
+	if (s.raw ? afpacket_start(s.raw, s.loop, s.relay, &s.timer, &s.tx)
 		  : tunlink_start(s.link, s.loop, s.relay, &s.timer))
 		die(&s, "cannot watch the link");
 	for (int i = 0; i < 3; i++) {

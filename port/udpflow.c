@@ -10,8 +10,10 @@
 #include "log.h"
 
 /* One receive buffer for all flows: the loop is single-threaded and each
- * datagram is consumed before the next read. */
-static uint8_t rx_buf[65536];
+ * datagram is consumed before the next read. libuv's recvmmsg splits it
+ * into 64 KiB chunks, one datagram each, at most 20; pages only count
+ * once a datagram lands. */
+static uint8_t rx_buf[20 * 65536];
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -25,7 +27,6 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 {
 	struct udpflow *f = h->data;
 
-	(void)buf;
 	(void)from;
 	if (n < 0) {
 		/* ECONNREFUSED after the remote's port-unreachable: the remote
@@ -38,13 +39,13 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	if (!f->conn || (n == 0 && from == NULL))
 		return;
 	if (flags & UV_UDP_PARTIAL)
-		return; /* cannot happen with a 64 KiB buffer */
-	relay_conn_datagram(f->relay, clock_now_ms(h->loop), f->conn, rx_buf,
-			    (size_t)n);
+		return; /* cannot happen with 64 KiB chunks */
+	relay_conn_datagram(f->relay, clock_now_ms(h->loop), f->conn,
+			    (const uint8_t *)buf->base, (size_t)n);
 }
 
 int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
-		 const struct sockaddr *remote)
+		 const struct sockaddr *remote, struct txbatch *tx)
 {
 	struct sockaddr_storage any;
 	struct udpflow *f = calloc(1, sizeof(*f));
@@ -54,10 +55,11 @@ int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
 		return -ENOMEM;
 	f->relay = r;
 	f->conn = c;
+	f->tx = tx;
 	f->udp.data = f;
 	memset(&any, 0, sizeof(any));
 	any.ss_family = remote->sa_family;
-	err = uv_udp_init(loop, &f->udp);
+	err = uv_udp_init_ex(loop, &f->udp, AF_UNSPEC | UV_UDP_RECVMMSG);
 	if (err) {
 		free(f);
 		return err;
@@ -78,21 +80,27 @@ int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
 
 int udpflow_send(struct udpflow *f, const uint8_t *data, size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-	int n = uv_udp_try_send(&f->udp, &b, 1, NULL);
+	uv_os_fd_t fd;
+	int err = uv_fileno((uv_handle_t *)&f->udp, &fd);
 
-	if (n < 0) {
-		f->send_errors++;
-		if (n != f->last_error)
-			log_debug("UDP flow: send error: %s", uv_strerror(n));
-		f->last_error = n;
-		return n;
+	if (err)
+		return err;
+	uint8_t *slot = txbatch_slot(f->tx, fd, "UDP socket towards --remote", len, NULL, 0);
+	if (slot) {
+		memcpy(slot, data, len);
+		return 0;
 	}
-	return 0;
+	struct iovec iov = {(void *)data, len};
+	err = txbatch_send_now(f->tx, fd, "UDP socket towards --remote", &iov, 1, NULL, 0);
+	if (err)
+		f->send_errors++;
+	return err;
 }
 
 void udpflow_close(struct udpflow *f)
 {
+	if (f->tx)
+		txbatch_flush(f->tx); /* before the socket goes */
 	if (f->conn)
 		f->conn->user = NULL;
 	f->conn = NULL;

@@ -11,18 +11,20 @@
 #include <uv.h>
 
 #include "relay.h"
+#include "txbatch.h"
 
 struct udpflow {
 	uv_udp_t udp;
 	struct relay *relay;
 	struct fakeconn *conn; /* NULL once the connection is gone */
+	struct txbatch *tx;    /* the server's */
 	uint64_t send_errors;
 	int last_error;
 };
 
 /* Opens the flow for c towards remote; c->user points at it. */
 int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
-		 const struct sockaddr *remote);
+		 const struct sockaddr *remote, struct txbatch *tx);
 /* A datagram out of the tunnel, towards the remote. */
 int udpflow_send(struct udpflow *f, const uint8_t *data, size_t len);
 /* Detaches from the connection and frees the flow once libuv is done. */

@@ -8,7 +8,9 @@
 #include "clock.h"
 #include "log.h"
 
-static uint8_t rx_buf[65536];
+/* recvmmsg through libuv: it splits the buffer into 64 KiB chunks, one
+ * datagram each, at most 20. Pages only count once a datagram lands. */
+static uint8_t rx_buf[20 * 65536];
 
 void endpoint_from_sockaddr(struct endpoint *e, const struct sockaddr *sa)
 {
@@ -55,18 +57,17 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	struct udpside *u = h->data;
 	struct endpoint peer;
 
-	(void)buf;
 	(void)flags;
 	if (n < 0) {
 		log_warn("UDP socket: %s", uv_strerror((int)n));
 		return;
 	}
 	if (!from)
-		return;
+		return; /* nothing more, or UV_UDP_MMSG_FREE */
 	u->rx++;
 	endpoint_from_sockaddr(&peer, from);
 	int err = relay_client_datagram(u->relay, clock_now_ms(h->loop), &peer,
-					&u->local, rx_buf, (size_t)n);
+					&u->local, (const uint8_t *)buf->base, (size_t)n);
 	if (err == -EMSGSIZE)
 		u->too_big++;
 	else if (err)
@@ -81,7 +82,7 @@ int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *loca
 	memset(u, 0, sizeof(*u));
 	u->udp.data = u;
 	endpoint_from_sockaddr(&u->local, local);
-	err = uv_udp_init(loop, &u->udp);
+	err = uv_udp_init_ex(loop, &u->udp, AF_UNSPEC | UV_UDP_RECVMMSG);
 	if (err)
 		return err;
 	err = uv_udp_bind(&u->udp, local, 0);
@@ -90,9 +91,11 @@ int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *loca
 	return err;
 }
 
-void udpside_start(struct udpside *u, struct relay *r, struct relaytimer *t)
+void udpside_start(struct udpside *u, struct relay *r, struct relaytimer *t,
+		   struct txbatch *tx)
 {
 	u->relay = r;
+	u->tx_batch = tx;
 	u->timer = t;
 	uv_udp_recv_start(&u->udp, on_alloc, on_recv);
 }
@@ -101,16 +104,23 @@ int udpside_send(struct udpside *u, const struct endpoint *peer,
 		 const uint8_t *data, size_t len)
 {
 	struct sockaddr_storage ss;
-	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+	uv_os_fd_t fd;
 
 	endpoint_to_sockaddr(peer, &ss);
-	int n = uv_udp_try_send(&u->udp, &b, 1, (struct sockaddr *)&ss);
-	if (n < 0) {
-		u->tx_errors++;
-		if (n != u->last_error)
-			log_debug("UDP send to a peer: %s", uv_strerror(n));
-		u->last_error = n;
-		return n;
+	socklen_t sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int err = uv_fileno((uv_handle_t *)&u->udp, &fd);
+	if (err)
+		return err;
+	uint8_t *slot = txbatch_slot(u->tx_batch, fd, "UDP socket", len, (struct sockaddr *)&ss, sl);
+	if (slot) {
+		memcpy(slot, data, len);
+	} else {
+		struct iovec iov = {(void *)data, len};
+		err = txbatch_send_now(u->tx_batch, fd, "UDP socket", &iov, 1, (struct sockaddr *)&ss, sl);
+		if (err) {
+			u->tx_errors++;
+			return err;
+		}
 	}
 	u->tx++;
 	return 0;
@@ -118,5 +128,7 @@ int udpside_send(struct udpside *u, const struct endpoint *peer,
 
 void udpside_close(struct udpside *u)
 {
+	if (u->tx_batch)
+		txbatch_flush(u->tx_batch);
 	uv_close((uv_handle_t *)&u->udp, NULL);
 }

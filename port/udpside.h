@@ -13,14 +13,15 @@
 
 #include "relay.h"
 #include "relaytimer.h"
+#include "txbatch.h"
 
 struct udpside {
 	uv_udp_t udp;
 	struct relay *relay;
 	struct relaytimer *timer;
+	struct txbatch *tx_batch; /* the daemon's */
 	struct endpoint local;
 	uint64_t rx, tx, tx_errors, too_big, rejected;
-	int last_error;
 };
 
 void endpoint_from_sockaddr(struct endpoint *e, const struct sockaddr *sa);
@@ -28,7 +29,8 @@ void endpoint_to_sockaddr(const struct endpoint *e, struct sockaddr_storage *ss)
 
 /* Binds local; -EADDRINUSE, -EADDRNOTAVAIL as the kernel says. */
 int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *local);
-void udpside_start(struct udpside *u, struct relay *r, struct relaytimer *t);
+void udpside_start(struct udpside *u, struct relay *r, struct relaytimer *t,
+		   struct txbatch *tx);
 int udpside_send(struct udpside *u, const struct endpoint *peer,
 		 const uint8_t *data, size_t len);
 void udpside_close(struct udpside *u);

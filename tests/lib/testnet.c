@@ -69,6 +69,9 @@ static int claim_port(void *ctx, const struct tuple *t)
 {
 	struct testnet *n = ctx;
 
+	n->claims++;
+	if (n->claim_error)
+		return n->claim_error;
 	if (t->lport < n->refuse_below || n->nheld == TESTNET_MAX_HELD)
 		return -EADDRINUSE;
 	n->held[n->nheld++] = t->lport;

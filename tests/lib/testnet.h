@@ -64,6 +64,8 @@ struct testnet {
 	uint16_t held[TESTNET_MAX_HELD];
 	size_t nheld;
 	uint16_t refuse_below; /* claim_port refuses ports < this (0: none) */
+	int claim_error;       /* claim_port fails with this (0: none) */
+	unsigned claims;       /* claim_port calls */
 	size_t established, closed;
 	struct gro_stats gro;
 	enum fakeconn_reason last_reason;

@@ -240,6 +240,89 @@ Test(relay, local_port_exhaustion)
 	cr_assert_eq(n.ntx, 0);
 }
 
+Test(relay, a_claim_error_other_than_port_taken_stops_the_search)
+{
+	client_setup(8);
+	n.claim_error = -EMFILE; /* out of descriptors: every port would fail */
+	cr_assert_eq(testnet_datagram(&n, 40001, "hi", 2), -EMFILE);
+	cr_assert_eq(n.claims, 1, "one try, not 28232");
+	cr_assert_eq(relay_stats(n.relay)->claim_failed, 1);
+	cr_assert_eq(n.ntx, 0);
+}
+
+static unsigned syns_sent(void)
+{
+	unsigned syns = 0;
+	struct wire_pkt w;
+
+	for (size_t i = 0; i < n.ntx; i++)
+		if (wire_parse(n.tx[i].data, n.tx[i].len, true, &w) == 0 && w.flags == SEG_SYN)
+			syns++;
+	return syns;
+}
+
+/* An unreachable server: one handshake at a time, then a wait that
+ * doubles to 1 s, so a steady sender costs about a SYN a second. */
+Test(relay, unreachable_server_backs_off_and_recovers)
+{
+	client_setup(8);
+	uint64_t t = 1000000;
+	cr_assert_eq(testnet_datagram(&n, 40001, "a", 1), 0);
+	/* 100 datagrams a second for 20 s, nothing answers. */
+	for (int i = 0; i < 2000; i++) {
+		t += 10;
+		testnet_advance(&n, t);
+		testnet_datagram(&n, 40001, "a", 1);
+	}
+	const struct relay_stats *st = relay_stats(n.relay);
+	cr_assert_gt(st->hs_failed, 3);
+	cr_assert_gt(st->backoff_dropped, 100, "datagrams during the wait are dropped and counted");
+	cr_assert_leq(syns_sent(), 21, "at most about one SYN a second: %u in 20 s", syns_sent());
+	cr_assert_eq(relay_backoff_ms(n.relay), RELAY_BACKOFF_MAX_MS);
+	/* The server answers the next SYN: within 1 s (wait) + 1 s (resend). */
+	size_t from = n.ntx;
+	uint64_t t_clear = t;
+	struct wire_pkt w;
+	bool answered = false;
+	while (!answered && t < t_clear + 3000) {
+		t += 10;
+		testnet_advance(&n, t);
+		testnet_datagram(&n, 40001, "a", 1);
+		for (; from < n.ntx; from++) {
+			if (wire_parse(n.tx[from].data, n.tx[from].len, true, &w) == 0 && w.flags == SEG_SYN) {
+				send_seg(srv4, cli4, 4567, w.sport, 0, 1, SEG_SYN | SEG_ACK, NULL, 0);
+				answered = true;
+				break;
+			}
+		}
+	}
+	cr_assert(answered);
+	cr_assert_leq(t - t_clear, 2000, "recovered %llu ms after the server came back",
+		      (unsigned long long)(t - t_clear));
+	cr_assert_eq(n.established, 1);
+	cr_assert_eq(relay_backoff_ms(n.relay), 0);
+}
+
+/* A server host whose port is closed answers each SYN with RST at once:
+ * without the wait, every datagram would be a SYN. */
+Test(relay, refusing_server_costs_a_syn_a_second)
+{
+	client_setup(8);
+	uint64_t t = 1000000;
+	size_t from = 0;
+	struct wire_pkt w;
+	for (int i = 0; i < 1000; i++) { /* 100 a second for 10 s */
+		t += 10;
+		testnet_advance(&n, t);
+		testnet_datagram(&n, 40001, "a", 1);
+		for (; from < n.ntx; from++)
+			if (wire_parse(n.tx[from].data, n.tx[from].len, true, &w) == 0 && w.flags == SEG_SYN)
+				send_seg(srv4, cli4, 4567, w.sport, 0, w.seq + 1, SEG_RST | SEG_ACK, NULL, 0);
+	}
+	cr_assert_leq(syns_sent(), 13, "%u SYNs in 10 s", syns_sent());
+	cr_assert_geq(syns_sent(), 8, "but it keeps trying: %u SYNs in 10 s", syns_sent());
+}
+
 Test(relay, port_search_skips_taken_ports_and_wraps)
 {
 	client_setup(8);
@@ -443,7 +526,8 @@ Test(relay, forged_rsts_do_not_close_a_connection)
 	client_setup(8);
 	uint16_t port = client_established(0);
 	/* Expected next seq is 1 (their ISN 0 + 1). */
-	const uint32_t forged[] = {2, 3, 1u + 0x80000000u, 0xdeadbeefu, 1u + 65535u};
+	/* 0: the SYN's ack field, which is no ack a peer could answer. */
+	const uint32_t forged[] = {0, 2, 3, 1u + 0x80000000u, 0xdeadbeefu, 1u + 65535u};
 	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++)
 		send_seg(srv4, cli4, 4567, port, forged[i], 0, SEG_RST | SEG_ACK, NULL, 0);
 	cr_assert_eq(n.closed, 0, "an off-path RST with a guessed seq is ignored");
@@ -451,7 +535,7 @@ Test(relay, forged_rsts_do_not_close_a_connection)
 	testnet_peer(&peer, 40001);
 	struct fakeconn *c = conntable_find_peer(relay_conntable(n.relay), &peer);
 	cr_assert_not_null(c);
-	cr_assert_eq(c->stats.rst_ignored, 5);
+	cr_assert_eq(c->stats.rst_ignored, 6);
 	cr_assert_eq(testnet_datagram(&n, 40001, "still", 5), 0);
 	cr_assert_eq(last_tx().flags, SEG_ACK);
 }

@@ -1,0 +1,59 @@
+/*
+ * txbatch: datagrams and frames queued while the loop handles a burst, and
+ * sent with one sendmmsg() per socket when the burst is over (before the
+ * loop polls again) or when the batch is full. One syscall per datagram
+ * was the largest single cost of the data path (docs/performance.md).
+ *
+ * Each queued message is copied into a preallocated slot, so the caller's
+ * buffer (an lwIP pbuf, the receive buffer) is free at once and nothing
+ * is allocated per packet. A daemon has one batch for all its sockets:
+ * within a burst the output goes mostly to one socket (a UDP burst makes
+ * segments, a segment burst makes datagrams), and a change of socket
+ * flushes. Whoever closes a socket flushes the batch first.
+ */
+#ifndef FAUXTCP_TXBATCH_H
+#define FAUXTCP_TXBATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define TXBATCH_MAX 32
+
+struct txbatch {
+	uv_prepare_t prepare; /* flushes what timers queued */
+	uv_check_t check;     /* flushes what I/O callbacks queued */
+	bool started;
+	int fd;               /* the socket of the queued messages */
+	unsigned n;
+	size_t slot_len;
+	uint8_t *slots;       /* TXBATCH_MAX * slot_len */
+	struct mmsghdr msgs[TXBATCH_MAX];
+	struct iovec iov[TXBATCH_MAX];
+	struct sockaddr_storage names[TXBATCH_MAX];
+	uint64_t sent, errors, syscalls;
+	int last_error; /* errno of the last failure, for logging once */
+	const char *what; /* names the queued messages' socket in a log line */
+};
+
+/* slot_len: the largest message queued; longer ones are sent at once. */
+int txbatch_init(struct txbatch *b, uv_loop_t *loop, size_t slot_len);
+/* A slot for a message of len bytes to fd (to/tolen: its destination,
+ * NULL on a connected socket). Flushes first if the batch is full or
+ * holds another socket's messages. NULL if len does not fit a slot. */
+uint8_t *txbatch_slot(struct txbatch *b, int fd, const char *what, size_t len,
+		      const struct sockaddr *to, socklen_t tolen);
+/* Sends a message that does not fit a slot, after what is queued. */
+int txbatch_send_now(struct txbatch *b, int fd, const char *what,
+		     const struct iovec *iov, size_t iovlen,
+		     const struct sockaddr *to, socklen_t tolen);
+/* Sends what is queued; the messages the kernel refuses are counted in
+ * errors and dropped (as a full socket buffer drops a datagram). */
+void txbatch_flush(struct txbatch *b);
+/* Flushes, closes the handles and frees the slots (b must stay valid
+ * until the loop has run once more). */
+void txbatch_close(struct txbatch *b);
+
+#endif
