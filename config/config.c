@@ -23,12 +23,17 @@
 
 /*
  * Values are echoed back in errors, but only their start: a 4 KiB path
- * must not push the explanation out of the caller's err buffer.
+ * must not push the explanation out of the caller's err buffer. Nothing
+ * from a control character on is echoed (an argument may hold a newline,
+ * and err is one line); "..." marks what was left out.
  */
 #define ECHO_MAX	64
 #define QFMT		"'%.*s%s'"
-#define QARG(v)		echo_len(v), (v), \
-			strnlen((v), ECHO_MAX + 1) > ECHO_MAX ? "..." : ""
+#define QARG(v)		echo_len(v), (v), (v)[echo_len(v)] ? "..." : ""
+/* A file name in full, but for the same control characters. */
+#define PFMT		"%.*s%s"
+#define PARG(p)		shown_len((p), CONFIG_PATH_MAX), (p), \
+			(p)[shown_len((p), CONFIG_PATH_MAX)] ? "..." : ""
 
 /* RFC 1035: 253 characters in the text form of a DNS name. */
 #define DNS_NAME_MAX	253
@@ -163,9 +168,19 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* The length of v's start without control characters, at most max. */
+static int shown_len(const char *v, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && (unsigned char)v[n] >= 0x20 && v[n] != 0x7f)
+		n++;
+	return (int)n;
+}
+
 static int echo_len(const char *v)
 {
-	return (int)strnlen(v, ECHO_MAX);
+	return shown_len(v, ECHO_MAX);
 }
 
 static bool streq(const char *a, const char *b)
@@ -756,8 +771,8 @@ int config_load_file(struct config *c, const char *path, char *err,
 		char ebuf[MSG_MAX];
 		int e = errno;
 
-		return fail_rc(-e, err, errlen, "%s: cannot open: %s", path,
-			       strerror_r(e, ebuf, sizeof(ebuf)));
+		return fail_rc(-e, err, errlen, PFMT ": cannot open: %s",
+			       PARG(path), strerror_r(e, ebuf, sizeof(ebuf)));
 	}
 	rc = ini_parse_stream(read_line, &x, on_key, &x);
 	fclose(x.fp);
@@ -765,15 +780,17 @@ int config_load_file(struct config *c, const char *path, char *err,
 	/* inih's own syntax errors come back only as a line number. */
 	if (rc > 0 && (!x.err_line || rc < x.err_line))
 		return fail(err, errlen,
-			    "%s:%d: syntax error: expected 'key = value' or '[section]'",
-			    path, rc);
+			    PFMT ":%d: syntax error: expected 'key = value' or '[section]'",
+			    PARG(path), rc);
 	if (x.io_error)
-		return fail_rc(x.err_rc, err, errlen, "%s: %s", path, x.msg);
+		return fail_rc(x.err_rc, err, errlen, PFMT ": %s", PARG(path),
+			       x.msg);
 	if (x.err_line)
-		return fail_rc(x.err_rc, err, errlen, "%s:%d: %s", path,
+		return fail_rc(x.err_rc, err, errlen, PFMT ":%d: %s", PARG(path),
 			       x.err_line, x.msg);
 	if (rc < 0)
-		return fail_rc(-ENOMEM, err, errlen, "%s: out of memory", path);
+		return fail_rc(-ENOMEM, err, errlen, PFMT ": out of memory",
+			       PARG(path));
 	return 0;
 }
 
@@ -869,7 +886,8 @@ static int unknown_long(const char *arg, char *err, size_t errlen)
 		if (strncmp(opts[i].flag, arg + 2, n) == 0)
 			hint = "options cannot be abbreviated";
 	return fail(err, errlen, "unknown option '--%.*s' (%s)",
-		    n > ECHO_MAX ? ECHO_MAX : (int)n, arg + 2, hint);
+		    n > (size_t)echo_len(arg + 2) ? echo_len(arg + 2) : (int)n,
+		    arg + 2, hint);
 }
 
 /*
