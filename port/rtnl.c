@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
 #include "rtnl.h"
+#include "rtnl_parse.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -27,17 +28,6 @@ struct rtnl {
 	unsigned int seq;
 	char errmsg[160];
 	char rxbuf[RTNL_RXBUF];
-};
-
-typedef int (*rtnl_parse_fn)(const struct nlmsghdr *nlh, void *arg);
-
-struct rtnl_req {
-	struct rtnl *rtnl;
-	rtnl_parse_fn parse;
-	void *arg;
-	int parse_err;
-	int status;
-	bool done;
 };
 
 struct rtnl_tb {
@@ -107,7 +97,7 @@ static size_t rtnl_extack_offset(const struct nlmsghdr *nlh)
 	return off;
 }
 
-static void rtnl_save_extack(struct rtnl *r, const struct nlmsghdr *nlh)
+static void rtnl_save_extack(struct rtnl_req *req, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *a;
 	size_t off;
@@ -121,7 +111,7 @@ static void rtnl_save_extack(struct rtnl *r, const struct nlmsghdr *nlh)
 		if (mnl_attr_get_type(a) != NLMSGERR_ATTR_MSG ||
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
 			continue;
-		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+		snprintf(req->errmsg, req->errmsg_len, "%s",
 			 mnl_attr_get_str(a));
 		return;
 	}
@@ -140,7 +130,7 @@ static int rtnl_error_cb(const struct nlmsghdr *nlh, void *data)
 	/* The kernel sends a negative errno; anything else is malformed. */
 	req->status = e->error <= 0 ? e->error : -EPROTO;
 	if (req->status)
-		rtnl_save_extack(req->rtnl, nlh);
+		rtnl_save_extack(req, nlh);
 	return MNL_CB_STOP;
 }
 
@@ -168,33 +158,68 @@ static int rtnl_data_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int rtnl_recv_one(struct rtnl *r, unsigned int seq, struct rtnl_req *req)
+/*
+ * How many bytes at the start of a datagram of n bytes hold whole messages,
+ * each with its padding (the kernel always sends it). libmnl stops at the
+ * first message that does not fit, but not always in time: 1.0.4's
+ * mnl_nlmsg_ok() compares nlmsg_len with the bytes left as signed ints
+ * (a length of 2 GiB or more passes, and mnl_nlmsg_next() leaves the
+ * buffer), and attributes are read up to the padded end of a message
+ * (up to 3 bytes past a datagram cut short there).
+ */
+static size_t rtnl_whole_msgs(const void *buf, size_t n)
+{
+	const char *p = buf;
+	size_t off = 0;
+
+	while (n - off >= sizeof(struct nlmsghdr)) {
+		uint32_t len;
+
+		memcpy(&len, p + off, sizeof(len)); /* nlmsg_len */
+		if (len < sizeof(struct nlmsghdr) ||
+		    MNL_ALIGN((size_t)len) > n - off)
+			break;
+		off += MNL_ALIGN((size_t)len);
+	}
+	return off;
+}
+
+int rtnl_reply_run(const void *buf, size_t n, unsigned int seq,
+		   unsigned int portid, struct rtnl_req *req)
 {
 	/* Not const: mnl_cb_run2() takes a mutable array. */
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_ERROR] = rtnl_error_cb,
 		[NLMSG_DONE] = rtnl_done_cb,
 	};
-	ssize_t n;
 	int ret;
 
-	do {
-		n = mnl_socket_recvfrom(r->nl, r->rxbuf, sizeof(r->rxbuf));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	ret = mnl_cb_run2(r->rxbuf, (size_t)n, seq, r->portid, rtnl_data_cb,
-			  req, ctl, NLMSG_MIN_TYPE);
+	ret = mnl_cb_run2(buf, rtnl_whole_msgs(buf, n), seq, portid,
+			  rtnl_data_cb, req, ctl, NLMSG_MIN_TYPE);
 	/* EPROTO/ESRCH: a datagram for another sequence or port, skip it. */
 	if (ret == MNL_CB_ERROR && errno != EPROTO && errno != ESRCH)
 		return -errno;
 	return 0;
 }
 
+static int rtnl_recv_one(struct rtnl *r, unsigned int seq, struct rtnl_req *req)
+{
+	ssize_t n;
+
+	do {
+		n = mnl_socket_recvfrom(r->nl, r->rxbuf, sizeof(r->rxbuf));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return rtnl_reply_run(r->rxbuf, (size_t)n, seq, r->portid, req);
+}
+
 static int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, rtnl_parse_fn parse,
 		     void *arg)
 {
-	struct rtnl_req req = { .rtnl = r, .parse = parse, .arg = arg };
+	struct rtnl_req req = { .parse = parse, .arg = arg,
+				.errmsg = r->errmsg,
+				.errmsg_len = sizeof(r->errmsg) };
 
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = ++r->seq;
@@ -313,7 +338,7 @@ static struct nlmsghdr *rtnl_msg(union rtnl_txbuf *tx, uint16_t type,
 
 /* ---- links ---- */
 
-static int rtnl_parse_link(const struct nlmsghdr *nlh, void *arg)
+int rtnl_parse_link(const struct nlmsghdr *nlh, void *arg)
 {
 	struct rtnl_link *out = arg;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -492,7 +517,7 @@ static int rtnl_route_gateway(const struct rtnl_tb *tb, int family,
 	return 0;
 }
 
-static int rtnl_parse_route(const struct nlmsghdr *nlh, void *arg)
+int rtnl_parse_route(const struct nlmsghdr *nlh, void *arg)
 {
 	struct rtnl_route *out = arg;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
@@ -554,17 +579,10 @@ int rtnl_route_get(struct rtnl *rtnl, const struct sockaddr *dst,
 
 /* ---- neighbours ---- */
 
-struct rtnl_neigh_ans {
-	bool found;
-	bool usable;
-	bool has_mac;
-	uint8_t mac[6];
-};
-
 #define RTNL_NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
 			 NUD_PERMANENT | NUD_NOARP)
 
-static int rtnl_parse_neigh(const struct nlmsghdr *nlh, void *arg)
+int rtnl_parse_neigh(const struct nlmsghdr *nlh, void *arg)
 {
 	struct rtnl_neigh_ans *ans = arg;
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
