@@ -15,12 +15,15 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gso.h"
 #include "log.h"
 #include "lwip/pbuf.h"
 
 /* Up to ROUNDS x RX_BATCH frames per wakeup, then the loop's other
  * sockets get their turn. */
 #define AFPACKET_ROUNDS 4
+/* Ethernet + IPv6 + TCP without options: all a data segment's headers. */
+#define AFPACKET_GSO_HDRS (14 + 40 + 20)
 #define AFPACKET_MAX_IOV 8
 
 static int attach_filter(int fd, bool ethernet, const char *expr, char *err,
@@ -80,6 +83,7 @@ int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
 		snprintf(err, errlen, "packet socket options: %s", strerror(errno));
 		goto fail;
 	}
+	a->gso_enabled = true;
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
@@ -97,6 +101,36 @@ fail:
 	return rc;
 }
 
+/* Whether the super-packet opened by the last frame is still the batch's
+ * last message, unsent. */
+static bool gso_open(const struct afpacket *a)
+{
+	return a->gso_hdrs && a->tx->flushes == a->gso_flushes && a->tx->n == a->gso_msg + 1 &&
+	       a->tx->fd == a->fd;
+}
+
+/* Appends the data segment p to the open super-packet, if it fits. */
+static bool gso_append(struct afpacket *a, struct pbuf *p, const uint8_t *hdrs, size_t hlen)
+{
+	struct gso_seg g;
+	struct gro_vnet_hdr vh;
+
+	if (!gso_open(a) || gso_parse(hdrs, hlen, p->tot_len, a->ethernet, &g) < 0 ||
+	    !gso_fits(&a->gso, a->gso_hdrs, &g, hdrs))
+		return false;
+	uint8_t *slot = txbatch_extend(a->tx, a->fd, g.payload);
+	if (!slot)
+		return false;
+	pbuf_copy_partial(p, slot, g.payload, g.hlen);
+	gso_add(&a->gso, &g);
+	gso_finish(&a->gso, a->gso_hdrs, &vh);
+	memcpy(a->gso_hdrs - AFPACKET_VNET_HDR_LEN, &vh, sizeof(vh));
+	if (a->gso.segs == 2)
+		a->gso_supers++;
+	a->gso_merged++;
+	return true;
+}
+
 static int link_tx(void *ctx, struct pbuf *p)
 {
 	struct afpacket *a = ctx;
@@ -104,23 +138,40 @@ static int link_tx(void *ctx, struct pbuf *p)
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = a->ifindex};
 	const struct sockaddr *to = NULL;
 	socklen_t tolen = 0;
+	uint8_t hdrs[AFPACKET_GSO_HDRS];
 
 	if (!p)
 		return -EINVAL;
+	size_t hlen = pbuf_copy_partial(p, hdrs, sizeof(hdrs), 0);
+	if (a->pcap) {
+		pbuf_copy_partial(p, a->scratch, p->tot_len, 0);
+		pcapdump_write(a->pcap, a->scratch, p->tot_len);
+	}
+	if (gso_append(a, p, hdrs, hlen)) {
+		a->tx_frames++;
+		return 0;
+	}
 	if (!a->ethernet) {
 		/* SOCK_DGRAM: the kernel adds the link header for the protocol. */
-		const uint8_t *ip = p->payload;
-		sll.sll_protocol = htons((ip[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP);
+		sll.sll_protocol = htons((hdrs[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP);
 		to = (const struct sockaddr *)&sll;
 		tolen = sizeof(sll);
 	}
 	size_t len = AFPACKET_VNET_HDR_LEN + p->tot_len;
 	uint8_t *slot = txbatch_slot(a->tx, a->fd, "packet socket", len, to, tolen);
 	if (slot) {
+		struct gso_seg g;
 		memcpy(slot, vnet_none, sizeof(vnet_none));
 		pbuf_copy_partial(p, slot + AFPACKET_VNET_HDR_LEN, p->tot_len, 0);
-		pcapdump_write(a->pcap, slot + AFPACKET_VNET_HDR_LEN, p->tot_len);
 		a->tx_frames++;
+		a->gso_hdrs = NULL;
+		if (a->gso_enabled && gso_parse(hdrs, hlen, p->tot_len, a->ethernet, &g) == 0) {
+			/* May start a super-packet: later segments join it. */
+			gso_start(&a->gso, &g);
+			a->gso_hdrs = slot + AFPACKET_VNET_HDR_LEN;
+			a->gso_msg = a->tx->n - 1;
+			a->gso_flushes = a->tx->flushes;
+		}
 		return 0;
 	}
 	/* Larger than a slot (the path moved to a jumbo link): at once. */
@@ -129,10 +180,6 @@ static int link_tx(void *ctx, struct pbuf *p)
 	iov[n++] = (struct iovec){(void *)vnet_none, sizeof(vnet_none)};
 	for (struct pbuf *q = p; q && n < AFPACKET_MAX_IOV; q = q->next)
 		iov[n++] = (struct iovec){q->payload, q->len};
-	if (a->pcap) {
-		pbuf_copy_partial(p, a->scratch, p->tot_len, 0);
-		pcapdump_write(a->pcap, a->scratch, p->tot_len);
-	}
 	int err = txbatch_send_now(a->tx, a->fd, "packet socket", iov, n, to, tolen);
 	if (err)
 		return err;

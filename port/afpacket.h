@@ -14,6 +14,7 @@
 
 #include "ethif.h"
 #include "gro.h"
+#include "gso.h"
 #include "ipif.h"
 #include "pcapdump.h"
 #include "relay.h"
@@ -38,6 +39,15 @@ struct afpacket {
 	struct pcapdump *pcap;
 	struct gro_stats gro;
 	uint64_t rx_frames, rx_errors, tx_frames;
+	/* Transmit: back-to-back data segments of a connection leave as one
+	 * GSO super-packet (core/gso), the open one being the batch's last
+	 * message, its headers at gso_hdrs. */
+	bool gso_enabled;
+	struct gso_super gso;
+	uint8_t *gso_hdrs;
+	unsigned gso_msg;
+	uint64_t gso_flushes;
+	uint64_t gso_supers, gso_merged;
 	/* recvmmsg buffers, each large enough for a GRO super-packet; a
 	 * page counts towards RSS only once a frame has reached it. */
 	uint8_t rx[AFPACKET_RX_BATCH][AFPACKET_VNET_HDR_LEN + 65536];

@@ -2,10 +2,20 @@
 #include "txbatch.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+/* The kernel's UDP_MAX_SEGMENTS was 64 before 6.x raised it to 128. */
+#define TXBATCH_UDP_MAX_SEGS 64
+/* Room for IPv6 + UDP headers inside 64 KiB. */
+#define TXBATCH_UDP_MAX_BYTES (65535u - 40u - 8u)
 
 static void note_error(struct txbatch *b, int err, unsigned dropped)
 {
@@ -14,6 +24,29 @@ static void note_error(struct txbatch *b, int err, unsigned dropped)
 		log_warn("sending on the %s: %s (%u packet%s dropped; counted from here on)",
 			 b->what ? b->what : "socket", strerror(err), dropped, dropped == 1 ? "" : "s");
 	b->last_error = err;
+}
+
+/* A merged datagram message the kernel refused (no checksum offload on
+ * the way out, an old kernel): its datagrams one by one, and no more
+ * merging. */
+static void resend_split(struct txbatch *b, unsigned i, int err)
+{
+	struct msghdr *mh = &b->msgs[i].msg_hdr;
+
+	if (!b->udp_gso_off)
+		log_info("UDP segmentation offload refused (%s): sending datagrams one by one", strerror(err));
+	b->udp_gso_off = true;
+	for (size_t k = 0; k < mh->msg_iovlen; k++) {
+		struct msghdr one = {
+			.msg_name = mh->msg_name, .msg_namelen = mh->msg_namelen,
+			.msg_iov = &mh->msg_iov[k], .msg_iovlen = 1,
+		};
+		b->syscalls++;
+		if (sendmsg(b->fd, &one, 0) < 0)
+			note_error(b, errno, 1);
+		else
+			b->sent++;
+	}
 }
 
 void txbatch_flush(struct txbatch *b)
@@ -32,6 +65,12 @@ void txbatch_flush(struct txbatch *b)
 		if (r < 0 && errno == EINTR)
 			continue;
 		int err = r < 0 ? errno : EIO;
+		if (b->gso[i] && b->msgs[i].msg_hdr.msg_controllen &&
+		    (err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT)) {
+			resend_split(b, i, err);
+			i++;
+			continue;
+		}
 		/* A full buffer refuses the rest of the burst as it would have
 		 * refused each send; any other error is the first message's. */
 		unsigned dropped = (err == EAGAIN || err == ENOBUFS) ? b->n - i : 1;
@@ -39,6 +78,8 @@ void txbatch_flush(struct txbatch *b)
 		i += dropped;
 	}
 	b->n = 0;
+	b->nslots = 0;
+	b->flushes++;
 }
 
 static void on_prepare(uv_prepare_t *h)
@@ -90,21 +131,87 @@ uint8_t *txbatch_slot(struct txbatch *b, int fd, const char *what, size_t len,
 {
 	if (len > b->slot_len || !b->slots)
 		return NULL;
-	if (b->n == TXBATCH_MAX || (b->n && b->fd != fd))
+	if (b->nslots == TXBATCH_MAX || (b->n && b->fd != fd))
 		txbatch_flush(b);
 	b->fd = fd;
 	b->what = what;
-	unsigned i = b->n++;
-	uint8_t *slot = b->slots + (size_t)i * b->slot_len;
+	unsigned i = b->n++, k = b->nslots++;
+	uint8_t *slot = b->slots + (size_t)k * b->slot_len;
 	struct msghdr *mh = &b->msgs[i].msg_hdr;
 	memset(mh, 0, sizeof(*mh));
-	b->iov[i] = (struct iovec){slot, len};
-	mh->msg_iov = &b->iov[i];
+	b->gso[i] = 0;
+	b->iov[k] = (struct iovec){slot, len};
+	mh->msg_iov = &b->iov[k];
 	mh->msg_iovlen = 1;
 	if (to) {
 		memcpy(&b->names[i], to, tolen);
 		mh->msg_name = &b->names[i];
 		mh->msg_namelen = tolen;
+	}
+	return slot;
+}
+
+uint8_t *txbatch_extend(struct txbatch *b, int fd, size_t len)
+{
+	if (!b->n || b->fd != fd || b->nslots == TXBATCH_MAX || len > b->slot_len)
+		return NULL;
+	unsigned k = b->nslots++;
+	uint8_t *slot = b->slots + (size_t)k * b->slot_len;
+	/* The last message's iovecs end at k: they stay contiguous. */
+	b->iov[k] = (struct iovec){slot, len};
+	b->msgs[b->n - 1].msg_hdr.msg_iovlen++;
+	return slot;
+}
+
+/* Whether a datagram of len bytes to `to` may join the last message. */
+static bool datagram_joins(const struct txbatch *b, int fd, size_t len,
+			   const struct sockaddr *to, socklen_t tolen)
+{
+	unsigned i = b->n - 1;
+	const struct msghdr *mh = &b->msgs[i].msg_hdr;
+
+	if (b->udp_gso_off || !b->n || b->fd != fd || !b->gso[i] || b->gso_closed[i] ||
+	    len > b->gso[i] || mh->msg_iovlen >= TXBATCH_UDP_MAX_SEGS)
+		return false;
+	size_t total = 0;
+	for (size_t k = 0; k < mh->msg_iovlen; k++)
+		total += mh->msg_iov[k].iov_len;
+	if (total + len > TXBATCH_UDP_MAX_BYTES)
+		return false;
+	if (!to)
+		return mh->msg_namelen == 0;
+	return mh->msg_namelen == tolen && memcmp(mh->msg_name, to, tolen) == 0;
+}
+
+uint8_t *txbatch_datagram(struct txbatch *b, int fd, const char *what, size_t len,
+			  const struct sockaddr *to, socklen_t tolen)
+{
+	if (len == 0 || len > b->slot_len || !b->slots)
+		return txbatch_slot(b, fd, what, len, to, tolen);
+	if (datagram_joins(b, fd, len, to, tolen)) {
+		unsigned i = b->n - 1;
+		uint8_t *slot = txbatch_extend(b, fd, len);
+		if (slot) {
+			struct msghdr *mh = &b->msgs[i].msg_hdr;
+			if (!mh->msg_controllen) {
+				mh->msg_control = b->ctl[i].buf;
+				mh->msg_controllen = sizeof(b->ctl[i].buf);
+				struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+				cm->cmsg_level = SOL_UDP;
+				cm->cmsg_type = UDP_SEGMENT;
+				cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+				memcpy(CMSG_DATA(cm), &b->gso[i], sizeof(uint16_t));
+			}
+			if (len < b->gso[i])
+				b->gso_closed[i] = true;
+			b->udp_gso_merged++;
+			return slot;
+		}
+	}
+	uint8_t *slot = txbatch_slot(b, fd, what, len, to, tolen);
+	if (slot) {
+		b->gso[b->n - 1] = (uint16_t)len;
+		b->gso_closed[b->n - 1] = false;
 	}
 	return slot;
 }

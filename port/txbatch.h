@@ -27,12 +27,26 @@ struct txbatch {
 	uv_check_t check;     /* flushes what I/O callbacks queued */
 	bool started;
 	int fd;               /* the socket of the queued messages */
-	unsigned n;
+	unsigned n;           /* messages */
+	unsigned nslots;      /* slots (and iovecs) used: a message may span
+			       * several, see txbatch_extend */
+	uint64_t flushes;     /* tells a caller its last message was sent */
 	size_t slot_len;
 	uint8_t *slots;       /* TXBATCH_MAX * slot_len */
 	struct mmsghdr msgs[TXBATCH_MAX];
 	struct iovec iov[TXBATCH_MAX];
 	struct sockaddr_storage names[TXBATCH_MAX];
+	/* UDP GSO (UDP_SEGMENT): equal-sized datagrams to one destination
+	 * leave as one message the kernel cuts up; gso[i] is message i's
+	 * segment size (0: not a datagram that may grow). */
+	uint16_t gso[TXBATCH_MAX];
+	bool gso_closed[TXBATCH_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[TXBATCH_MAX];
+	bool udp_gso_off;     /* the kernel refused it once: plain sends */
+	uint64_t udp_gso_merged; /* datagrams that joined another's message */
 	uint64_t sent, errors, syscalls;
 	int last_error; /* errno of the last failure, for logging once */
 	const char *what; /* names the queued messages' socket in a log line */
@@ -45,6 +59,16 @@ int txbatch_init(struct txbatch *b, uv_loop_t *loop, size_t slot_len);
  * holds another socket's messages. NULL if len does not fit a slot. */
 uint8_t *txbatch_slot(struct txbatch *b, int fd, const char *what, size_t len,
 		      const struct sockaddr *to, socklen_t tolen);
+/* Another slot of len bytes appended to the last message (as one more
+ * iovec): a GSO super-packet grows by a segment. NULL if the batch is
+ * full, len does not fit, or the last message is not fd's. */
+uint8_t *txbatch_extend(struct txbatch *b, int fd, size_t len);
+/* A UDP datagram of len bytes to fd: appended to the last message when
+ * that is a datagram of the same size to the same place (or len is
+ * smaller, which ends it), else a new message. Copy the datagram into
+ * the returned slot. NULL as txbatch_slot. */
+uint8_t *txbatch_datagram(struct txbatch *b, int fd, const char *what, size_t len,
+			  const struct sockaddr *to, socklen_t tolen);
 /* Sends a message that does not fit a slot, after what is queued. */
 int txbatch_send_now(struct txbatch *b, int fd, const char *what,
 		     const struct iovec *iov, size_t iovlen,

@@ -85,7 +85,7 @@ int udpflow_send(struct udpflow *f, const uint8_t *data, size_t len)
 
 	if (err)
 		return err;
-	uint8_t *slot = txbatch_slot(f->tx, fd, "UDP socket towards --remote", len, NULL, 0);
+	uint8_t *slot = txbatch_datagram(f->tx, fd, "UDP socket towards --remote", len, NULL, 0);
 	if (slot) {
 		memcpy(slot, data, len);
 		return 0;

@@ -111,7 +111,7 @@ int udpside_send(struct udpside *u, const struct endpoint *peer,
 	int err = uv_fileno((uv_handle_t *)&u->udp, &fd);
 	if (err)
 		return err;
-	uint8_t *slot = txbatch_slot(u->tx_batch, fd, "UDP socket", len, (struct sockaddr *)&ss, sl);
+	uint8_t *slot = txbatch_datagram(u->tx_batch, fd, "UDP socket", len, (struct sockaddr *)&ss, sl);
 	if (slot) {
 		memcpy(slot, data, len);
 	} else {

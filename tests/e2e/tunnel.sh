@@ -232,6 +232,27 @@ raise SystemExit(0 if got == [b"FAUXTCP-HELLO", b"first datagram"] else 1)'
 	result "[$mode] GRO forced on the path: ${gro:-no super-packets}, every datagram whole" \
 		$([ "$grorc" = 0 ] && [ "${supers:-0}" -gt 0 ]; echo $?)
 
+	# GSO on the way out: datagrams that queued while the client was
+	# stopped are read in one go, and their segments leave as one
+	# super-packet per burst, cut back by the kernel on the path (and
+	# split by the server's receive path in raw mode). Each must arrive
+	# whole and separate.
+	gso_before=$(grep -o 'GSO super-packets sent [0-9]*' "$tmp/$mode-v4.log" | tail -1 | grep -o '[0-9]*$')
+	kill -STOP "$v4_pid"
+	c $check --to 127.0.0.1:1234 --sizes "$(printf '1200,%.0s' $(seq 40)),700" --burst 41 --timeout 3 \
+		--name gso-burst >"$tmp/gso" &
+	gso_check=$!
+	sleep 1.6 # the warm-up's echo times out (1 s), then the burst is queued
+	kill -CONT "$v4_pid"
+	wait "$gso_check"
+	gsorc=$?
+	cat "$tmp/gso"
+	kill -USR1 "$v4_pid"
+	sleep 0.3
+	gso_after=$(grep -o 'GSO super-packets sent [0-9]*' "$tmp/$mode-v4.log" | tail -1 | grep -o '[0-9]*$')
+	result "[$mode] GSO: $((${gso_after:-0} - ${gso_before:-0})) super-packets sent for a queued burst, every datagram whole" \
+		$([ "$gsorc" = 0 ] && [ "${gso_after:-0}" -gt "${gso_before:-0}" ]; echo $?)
+
 	# The client host's address changes: the client follows the kernel and
 	# opens new connections from the new address, UDP side untouched.
 	# (deleting the primary address first: with promote_secondaries off
