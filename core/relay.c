@@ -359,7 +359,9 @@ static void on_syn(struct relay *r, const struct segment *s)
 		r->stats.bad_syn_rst_sent++;
 		return;
 	}
-	struct fakeconn *c = conntable_insert(&r->ct, &s->t, r->now);
+	struct fakeconn *c = r->ct.count < r->cfg.max_conns
+				     ? conntable_insert(&r->ct, &s->t, r->now)
+				     : NULL;
 	if (!c) {
 		r->stats.table_full++;
 		return;
@@ -546,6 +548,45 @@ void relay_set_local(struct relay *r, const ip_addr_t *local)
 	ip_addr_copy(r->cfg.local, *local);
 }
 
+void relay_set_remote(struct relay *r, const ip_addr_t *remote, uint16_t port)
+{
+	ip_addr_copy(r->cfg.remote, *remote);
+	r->cfg.remote_port = port;
+	r->path_mtu[0] = r->path_mtu[1] = 0; /* learnt for the old server */
+	r->backoff_ms = 0;
+	r->backoff_until = 0;
+}
+
+/* The idle list is ordered by last activity and every entry has the same
+ * timeout, so a new timeout keeps it sorted. */
+void relay_set_idle_ms(struct relay *r, uint32_t idle_ms)
+{
+	r->cfg.idle_ms = idle_ms ? idle_ms : FAKECONN_IDLE_MS;
+}
+
+int relay_set_handshake(struct relay *r, const uint8_t *data, uint16_t len)
+{
+	if (len > RELAY_PENDING_BYTES || (len && !data))
+		return -EINVAL;
+	if (len)
+		memcpy(r->handshake, data, len);
+	r->cfg.handshake_len = len;
+	return 0;
+}
+
+void relay_set_conntrack_ack(struct relay *r, bool on)
+{
+	r->cfg.conntrack_ack = on;
+}
+
+int relay_set_max_conns(struct relay *r, uint32_t max_conns)
+{
+	if (max_conns == 0 || max_conns > r->ct.cap)
+		return -ERANGE;
+	r->cfg.max_conns = max_conns;
+	return 0;
+}
+
 int relay_attach(struct relay *r, struct netif *netif)
 {
 	if (!netif)
@@ -696,7 +737,7 @@ static int client_open(struct relay *r, const struct endpoint *peer,
 	/* A full table gives way to the new peer at the expense of the
 	 * connection idle the longest (a flood of peers cannot grow memory,
 	 * and live connections outlast stale ones). */
-	if (r->ct.count >= r->ct.cap) {
+	while (r->ct.count >= r->cfg.max_conns) {
 		struct fakeconn *oldest = r->lists[TL_IDLE].head;
 		if (!oldest) {
 			r->stats.table_full++;

@@ -117,6 +117,21 @@ void relay_detach(struct relay *r);
 /* Client: a new source address (the host's address changed). Existing
  * connections keep theirs: close them first. */
 void relay_set_local(struct relay *r, const ip_addr_t *local);
+/* Client: a new server (a reload changed --remote). Existing connections
+ * keep theirs: close them first. */
+void relay_set_remote(struct relay *r, const ip_addr_t *remote, uint16_t port);
+
+/* Settings a reload changes without touching established connections. */
+/* Idle timeout (0: phantun's 180 s); re-arm the daemon's timer after. */
+void relay_set_idle_ms(struct relay *r, uint32_t idle_ms);
+/* Content sent first on connections established from now on; -EINVAL if
+ * longer than RELAY_PENDING_BYTES (nothing changes then). */
+int relay_set_handshake(struct relay *r, const uint8_t *data, uint16_t len);
+void relay_set_conntrack_ack(struct relay *r, bool on);
+/* Table limit, at most the capacity given to relay_create (-ERANGE
+ * otherwise, or for 0). Connections above a lowered limit stay; new ones
+ * then take the place of idle ones (client) or are refused (server). */
+int relay_set_max_conns(struct relay *r, uint32_t max_conns);
 void relay_destroy(struct relay *r);
 
 /* One frame (Ethernet, or IP for an L3 netif) from the link. The data is

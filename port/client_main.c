@@ -67,9 +67,13 @@ struct client {
 	int guard_last_err; /* logged once until a guard works again */
 	uint64_t unreachable_since; /* first failed handshake of a streak, 0 */
 	struct pcapdump *pcap;
-	uv_signal_t sig[3];
+	uv_signal_t sig[4];
 	struct status_server status;
 	uint64_t started;
+	int argc;    /* as started: SIGHUP parses them again */
+	char **argv;
+	uv_timer_t evict_timer; /* evictions are logged once a second at most */
+	uint64_t evicted_unlogged;
 	int check_result; /* --check: 0 waiting, 1 answered, -1 failed */
 	enum fakeconn_reason check_reason;
 };
@@ -115,6 +119,19 @@ static void usage(FILE *f)
 		"  are accepted and ignored: fauxtcp needs no TUN.\n");
 }
 
+/* The command line and the file it names (flags win), as at start and on
+ * SIGHUP: 0, or -1 for a bad flag or file and -2 for settings that do not
+ * go together, with one line in err. *cfg is only meant to be kept on 0. */
+static int read_config(struct config *cfg, int argc, char **argv, char *err, size_t len)
+{
+	config_init(cfg, CONFIG_CLIENT);
+	if (config_parse_args(cfg, argc, argv, err, len) < 0)
+		return -1;
+	if (cfg->help || cfg->version)
+		return 0;
+	return config_validate(cfg, err, len) < 0 ? -2 : 0;
+}
+
 static void parse_config(struct client *c, int argc, char **argv)
 {
 	char err[512];
@@ -135,8 +152,8 @@ static void parse_config(struct client *c, int argc, char **argv)
 		exit(0);
 	}
 
-	config_init(&c->cfg, CONFIG_CLIENT);
-	if (config_parse_args(&c->cfg, argc, argv, err, sizeof(err)) < 0) {
+	int rc = read_config(&c->cfg, argc, argv, err, sizeof(err));
+	if (rc == -1) {
 		fprintf(stderr, "fauxtcp-client: %s (see --help)\n", err);
 		exit(2);
 	}
@@ -148,45 +165,80 @@ static void parse_config(struct client *c, int argc, char **argv)
 		printf("fauxtcp-client %s\n", FAUXTCP_VERSION);
 		exit(0);
 	}
-	if (config_validate(&c->cfg, err, sizeof(err)) < 0) {
+	if (rc < 0) {
 		fprintf(stderr, "fauxtcp-client: %s\n", err);
 		exit(2);
 	}
+	c->argc = argc;
+	c->argv = argv;
 }
 
-static void resolve_remote(struct client *c)
+static int resolve(const struct config *cfg, struct sockaddr_storage *out, char *err, size_t len)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
 	char port[8];
 
-	hints.ai_family = c->cfg.ipv4_only ? AF_INET : AF_UNSPEC;
-	snprintf(port, sizeof(port), "%u", c->cfg.remote_port);
-	int err = getaddrinfo(c->cfg.remote_host, port, &hints, &res);
-	if (err)
-		die("cannot resolve --remote %s: %s; check the name or give an address",
-		    c->cfg.remote_host, gai_strerror(err));
-	memcpy(&c->remote, res->ai_addr, res->ai_addrlen);
+	hints.ai_family = cfg->ipv4_only ? AF_INET : AF_UNSPEC;
+	snprintf(port, sizeof(port), "%u", cfg->remote_port);
+	int e = getaddrinfo(cfg->remote_host, port, &hints, &res);
+	if (e) {
+		snprintf(err, len, "cannot resolve --remote %s: %s; check the name or give an address",
+			 cfg->remote_host, gai_strerror(e));
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
+	return 0;
+}
+
+static void resolve_remote(struct client *c)
+{
+	char err[512];
+
+	if (resolve(&c->cfg, &c->remote, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+/* The --handshake-packet file for a server of this family into buf
+ * (1500 bytes): its length, or -1 with one line in err. */
+static ssize_t read_handshake(const char *path, int family, uint8_t *buf, char *err, size_t len)
+{
+	size_t max = family == AF_INET6 ? 1440 : 1460;
+	struct stat st;
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, len, "cannot read --handshake-packet %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, len, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
+			 path, (long long)st.st_size, max);
+		close(fd);
+		return -1;
+	}
+	ssize_t n = read(fd, buf, 1500);
+	close(fd);
+	if (n < 0 || (size_t)n != (size_t)st.st_size) {
+		snprintf(err, len, "cannot read --handshake-packet %s: short read", path);
+		return -1;
+	}
+	return n;
 }
 
 static void load_handshake(struct client *c)
 {
-	const char *path = c->cfg.handshake_packet;
-	size_t max = c->remote.ss_family == AF_INET6 ? 1440 : 1460;
-	struct stat st;
+	char err[512];
 
-	if (!path[0])
+	if (!c->cfg.handshake_packet[0])
 		return;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		die("cannot read --handshake-packet %s: %m", path);
-	if ((size_t)st.st_size > max)
-		die("--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
-		    path, (long long)st.st_size, max);
-	ssize_t n = read(fd, c->handshake, sizeof(c->handshake));
-	close(fd);
-	if (n < 0 || (size_t)n != (size_t)st.st_size)
-		die("cannot read --handshake-packet %s: short read", path);
+	ssize_t n = read_handshake(c->cfg.handshake_packet, c->remote.ss_family, c->handshake, err,
+				   sizeof(err));
+	if (n < 0)
+		die("%s", err);
 	c->handshake_len = (size_t)n;
 }
 
@@ -373,6 +425,24 @@ static bool hook_holds_port(void *ctx, const struct tuple *t)
 	return c->guard_fd[t->lport] >= 0;
 }
 
+static void log_evictions(struct client *c)
+{
+	if (!c->evicted_unlogged)
+		return;
+	log_info("table full (max-conns %u): evicted %llu idle connections in the last second",
+		 c->cfg.max_conns, (unsigned long long)c->evicted_unlogged);
+	c->evicted_unlogged = 0;
+}
+
+static void on_evict_tick(uv_timer_t *t)
+{
+	struct client *c = t->data;
+
+	if (!c->evicted_unlogged)
+		uv_timer_stop(t);
+	log_evictions(c);
+}
+
 static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 		       enum fakeconn_reason reason)
 {
@@ -423,6 +493,12 @@ static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 		} else {
 			log_debug("%s: still unable to connect: %s", tuple, fakeconn_reason_name(reason));
 		}
+	} else if (reason == FAKECONN_EVICTED) {
+		/* A flood of new peers evicts as fast as it comes: a line a
+		 * second at most (on_evict_tick). */
+		log_debug("%s: connection closed: %s", tuple, fakeconn_reason_name(reason));
+		if (c->evicted_unlogged++ == 0 && !uv_is_active((uv_handle_t *)&c->evict_timer))
+			uv_timer_start(&c->evict_timer, on_evict_tick, 1000, 1000);
 	} else if (fc->state == FAKECONN_ESTABLISHED)
 		log_info("%s: connection closed: %s (%llu datagrams in, %llu out)", tuple,
 			 fakeconn_reason_name(reason), (unsigned long long)fc->stats.dgrams_in,
@@ -508,8 +584,17 @@ static int attach_link(struct client *c)
 	return afpacket_start(c->link, c->loop, c->relay, &c->timer, &c->tx);
 }
 
+/* Every connection closed (RST), the relay off the link, the link closed. */
+static void drop_link(struct client *c)
+{
+	relay_close_all(c->relay, clock_now_ms(c->loop));
+	relay_detach(c->relay);
+	close_link(c);
+}
+
 /* The kernel's view changed: follow a new address, route, interface or
- * next hop by re-establishing, keeping the UDP side as it is. */
+ * next hop by re-establishing, keeping the UDP side as it is. Also the
+ * second half of a reload that changed the server (the link is gone). */
 static void on_net_change(void *ctx)
 {
 	struct client *c = ctx;
@@ -520,9 +605,7 @@ static void on_net_change(void *ctx)
 	if (lookup_path(c, &p, err, sizeof(err)) < 0) {
 		if (c->link) {
 			log_warn("path to the server lost: %s; closing %u connections until it is back", err, n);
-			relay_close_all(c->relay, clock_now_ms(c->loop));
-			relay_detach(c->relay);
-			close_link(c);
+			drop_link(c);
 		}
 		return;
 	}
@@ -530,9 +613,7 @@ static void on_net_change(void *ctx)
 		return;
 	if (c->link) {
 		log_info("path to the server changed: re-establishing %u connections", n);
-		relay_close_all(c->relay, clock_now_ms(c->loop));
-		relay_detach(c->relay);
-		close_link(c);
+		drop_link(c);
 	}
 	log_path(c, &p);
 	if (open_link(c, &p, err, sizeof(err)) < 0) {
@@ -563,13 +644,15 @@ static void render(void *ctx, struct status_buf *b)
 	report_counters(b, relay_stats(c->relay));
 	report_sends(b, &c->tx);
 	status_printf(b, "udp: datagrams in %llu, out %llu, send errors %llu; link: frames in %llu out %llu, "
-		      "GRO super-packets split %llu into %llu; guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
+		      "GRO super-packets split %llu into %llu, GSO super-packets sent %llu carrying %llu more segments; guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
 		      (unsigned long long)c->udp.rx, (unsigned long long)c->udp.tx,
 		      (unsigned long long)c->udp.tx_errors,
 		      (unsigned long long)(c->link ? c->link->rx_frames : 0),
 		      (unsigned long long)(c->link ? c->link->tx_frames : 0),
 		      (unsigned long long)(c->link ? c->link->gro.supers : 0),
 		      (unsigned long long)(c->link ? c->link->gro.segments : 0),
+		      (unsigned long long)(c->link ? c->link->gso_supers : 0),
+		      (unsigned long long)(c->link ? c->link->gso_merged : 0),
 		      c->guard_method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
 }
 
@@ -582,6 +665,136 @@ static void log_stats(struct client *c)
 	free(b.data);
 }
 
+static void add_name(char *list, size_t len, const char *name)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, len - n, "%s%s", n ? ", " : "", name);
+}
+
+static void keep_running_value(const char *key, bool differs)
+{
+	if (differs)
+		log_warn("changing %s needs a restart; keeping the running value", key);
+}
+
+static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+	return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+/* What a reload needs that can fail, read before anything changes: the
+ * configuration, the server's address if it changed, the handshake file. */
+static int reload_read(const struct client *c, struct config *next, struct sockaddr_storage *remote,
+		       uint8_t *hs, ssize_t *hs_len, char *err, size_t len)
+{
+	*remote = c->remote;
+	*hs_len = 0;
+	if (read_config(next, c->argc, c->argv, err, len) < 0)
+		return -1;
+	if ((strcmp(next->remote, c->cfg.remote) != 0 || next->ipv4_only != c->cfg.ipv4_only) &&
+	    resolve(next, remote, err, len) < 0)
+		return -1;
+	if (next->handshake_packet[0]) {
+		*hs_len = read_handshake(next->handshake_packet, remote->ss_family, hs, err, len);
+		if (*hs_len < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: the file and the command line read again as at start (flags
+ * still win). Nothing changes unless all of it is good; then what can
+ * change live does, without touching established connections (a new
+ * server closes them and starts over, as a path change does), and the
+ * rest keeps its running value until a restart. */
+static void reload(struct client *c)
+{
+	struct config next;
+	struct sockaddr_storage remote;
+	uint8_t hs[sizeof(c->handshake)];
+	ssize_t hs_len;
+	char err[512], changed[256] = "";
+	const char *file = c->cfg.config_file;
+
+	if (!file[0]) {
+		log_warn("SIGHUP: started without -c FILE, there is no configuration file to reload");
+		return;
+	}
+	if (reload_read(c, &next, &remote, hs, &hs_len, err, sizeof(err)) < 0) {
+		log_error("cannot reload %s: %s; keeping the running configuration", file, err);
+		return;
+	}
+	keep_running_value("local", strcmp(next.local, c->cfg.local) != 0);
+	keep_running_value("iface", strcmp(next.iface, c->cfg.iface) != 0);
+	keep_running_value("pcap", strcmp(next.pcap, c->cfg.pcap) != 0);
+	if (next.log_level != c->cfg.log_level) {
+		c->cfg.log_level = next.log_level;
+		log_init("fauxtcp-client", (enum log_level)next.log_level);
+		add_name(changed, sizeof(changed), "log-level");
+	}
+	if (next.idle_timeout != c->cfg.idle_timeout) {
+		c->cfg.idle_timeout = next.idle_timeout;
+		relay_set_idle_ms(c->relay, next.idle_timeout * 1000u);
+		add_name(changed, sizeof(changed), "idle-timeout");
+	}
+	if (next.max_conns != c->cfg.max_conns) {
+		if (relay_set_max_conns(c->relay, next.max_conns) == 0) {
+			c->cfg.max_conns = next.max_conns;
+			add_name(changed, sizeof(changed), "max-conns");
+		} else {
+			log_warn("changing max-conns to %u needs a restart (the table holds %u, allocated at start); "
+				 "keeping the running value %u", next.max_conns, relay_conntable(c->relay)->cap,
+				 c->cfg.max_conns);
+		}
+	}
+	if (strcmp(next.handshake_packet, c->cfg.handshake_packet) != 0 ||
+	    (size_t)hs_len != c->handshake_len || memcmp(hs, c->handshake, (size_t)hs_len) != 0) {
+		memcpy(c->handshake, hs, (size_t)hs_len);
+		c->handshake_len = (size_t)hs_len;
+		snprintf(c->cfg.handshake_packet, sizeof(c->cfg.handshake_packet), "%s", next.handshake_packet);
+		relay_set_handshake(c->relay, c->handshake, (uint16_t)c->handshake_len);
+		add_name(changed, sizeof(changed), "handshake-packet");
+	}
+	if (strcmp(next.remote, c->cfg.remote) != 0 || next.ipv4_only != c->cfg.ipv4_only) {
+		bool moved = !same_sockaddr(&remote, &c->remote);
+		if (strcmp(next.remote, c->cfg.remote) != 0)
+			add_name(changed, sizeof(changed), "remote");
+		if (next.ipv4_only != c->cfg.ipv4_only)
+			add_name(changed, sizeof(changed), "ipv4-only");
+		snprintf(c->cfg.remote, sizeof(c->cfg.remote), "%s", next.remote);
+		snprintf(c->cfg.remote_host, sizeof(c->cfg.remote_host), "%s", next.remote_host);
+		c->cfg.remote_port = next.remote_port;
+		c->cfg.ipv4_only = next.ipv4_only;
+		if (moved) {
+			char a[INET6_ADDRSTRLEN];
+			ip_addr_t ip;
+			log_info("the server is now %s: closing %u connections and connecting there",
+				 c->cfg.remote, relay_conntable(c->relay)->count);
+			drop_link(c);
+			c->remote = remote;
+			ipaddr_aton(addr_str((struct sockaddr *)&c->remote, a, sizeof(a)), &ip);
+			relay_set_remote(c->relay, &ip, c->cfg.remote_port);
+			c->unreachable_since = 0;
+			on_net_change(c);
+			if (!c->link)
+				log_warn("no path to the server %s yet: new connections wait until there is one",
+					 c->cfg.remote);
+		}
+	}
+	relaytimer_update(&c->timer);
+	log_info("reloaded %s: changed %s; unchanged connections kept: %u", file,
+		 changed[0] ? changed : "nothing", relay_conntable(c->relay)->count);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct client *c = h->data;
@@ -590,6 +803,11 @@ static void on_signal(uv_signal_t *h, int signum)
 		log_stats(c);
 		return;
 	}
+	if (signum == SIGHUP) {
+		reload(c);
+		return;
+	}
+	log_evictions(c);
 	log_info("%s: closing %u connections and exiting", strsignal(signum),
 		 relay_conntable(c->relay)->count);
 	relay_close_all(c->relay, clock_now_ms(c->loop));
@@ -666,7 +884,7 @@ static int run_check(struct client *c)
 int main(int argc, char **argv)
 {
 	static struct client c;
-	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+	static const int sigs[4] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
 	char err[512], ignored[128];
 
 	memset(c.guard_fd, 0xff, sizeof(c.guard_fd)); /* all -1: no guard */
@@ -731,7 +949,9 @@ int main(int argc, char **argv)
 	udpside_start(&c.udp, c.relay, &c.timer, &c.tx);
 	if (netwatch_start(&c.watch, c.loop, on_net_change, &c) < 0)
 		log_warn("cannot follow network changes (rtnetlink): %m; restart after changing addresses or routes");
-	for (int i = 0; i < 3; i++) {
+	uv_timer_init(c.loop, &c.evict_timer);
+	c.evict_timer.data = &c;
+	for (int i = 0; i < 4; i++) {
 		uv_signal_init(c.loop, &c.sig[i]);
 		c.sig[i].data = &c;
 		uv_signal_start(&c.sig[i], on_signal, sigs[i]);

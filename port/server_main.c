@@ -59,10 +59,12 @@ struct server {
 	struct pcapdump *pcap;
 	bool rules_installed;
 	bool fwd_restore[2]; /* [0] IPv4, [1] IPv6: we turned it on */
-	uv_signal_t sig[3];
+	uv_signal_t sig[4];
 	struct status_server status;
 	uint64_t started;
 	int exit_code;
+	int argc;    /* as started: SIGHUP parses them again */
+	char **argv;
 };
 
 static void usage(FILE *f)
@@ -120,26 +122,47 @@ static void resolve_remote(struct server *s)
 	freeaddrinfo(res);
 }
 
-static void load_handshake(struct server *s)
+/* The --handshake-packet file into buf (1500 bytes): its length, or -1
+ * with one line in err. */
+static ssize_t read_handshake(const struct server *s, const char *path, uint8_t *buf, char *err,
+			      size_t len)
 {
-	const char *path = s->cfg.handshake_packet;
 	/* One segment on a 1500-byte link, IPv6 unless -4 (spec: Optional
 	 * handshake packet: it is never split). */
 	size_t max = s->cfg.ipv4_only ? 1460 : 1440;
 	struct stat st;
 
-	if (!path[0])
-		return;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		die(s, "cannot read --handshake-packet %s: %m", path);
-	if ((size_t)st.st_size > max)
-		die(s, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
-		    path, (long long)st.st_size, max);
-	ssize_t n = read(fd, s->handshake, sizeof(s->handshake));
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, len, "cannot read --handshake-packet %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, len, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
+			 path, (long long)st.st_size, max);
+		close(fd);
+		return -1;
+	}
+	ssize_t n = read(fd, buf, 1500);
 	close(fd);
-	if (n < 0 || (size_t)n != (size_t)st.st_size)
-		die(s, "cannot read --handshake-packet %s: short read", path);
+	if (n < 0 || (size_t)n != (size_t)st.st_size) {
+		snprintf(err, len, "cannot read --handshake-packet %s: short read", path);
+		return -1;
+	}
+	return n;
+}
+
+static void load_handshake(struct server *s)
+{
+	char err[512];
+
+	if (!s->cfg.handshake_packet[0])
+		return;
+	ssize_t n = read_handshake(s, s->cfg.handshake_packet, s->handshake, err, sizeof(err));
+	if (n < 0)
+		die(s, "%s", err);
 	s->handshake_len = (size_t)n;
 }
 
@@ -215,7 +238,10 @@ static void setup_tun(struct server *s)
 	if (want_ipv6(s) && (inet_pton(AF_INET6, s->cfg.tun_local6, &l6) != 1 ||
 			     inet_pton(AF_INET6, s->cfg.tun_peer6, &p6) != 1))
 		die(s, "--tun-local6/--tun-peer6 must be IPv6 addresses");
-	err = tunif_open(s->cfg.tun, s->tun_name, &s->tun_fd);
+	bool offload = false;
+	err = tunif_open_vnet(s->cfg.tun, s->tun_name, &s->tun_fd, &offload);
+	if (!err && !offload)
+		log_info("the kernel refused TUN offloads: segments are read one by one");
 	if (err == -EPERM || err == -EACCES)
 		die(s, "cannot create the TUN device: %s; TUN mode needs CAP_NET_ADMIN (run as root or grant it), or use --mode raw",
 		    strerror(-err));
@@ -448,6 +474,12 @@ static void render(void *ctx, struct status_buf *b)
 	report_connections(b, s->relay, now, false);
 	report_counters(b, relay_stats(s->relay));
 	report_sends(b, &s->tx);
+	if (s->raw)
+		status_printf(b, "link: frames in %llu out %llu, GRO super-packets split %llu into %llu, "
+			      "GSO super-packets sent %llu carrying %llu more segments\n",
+			      (unsigned long long)s->raw->rx_frames, (unsigned long long)s->raw->tx_frames,
+			      (unsigned long long)s->raw->gro.supers, (unsigned long long)s->raw->gro.segments,
+			      (unsigned long long)s->raw->gso_supers, (unsigned long long)s->raw->gso_merged);
 }
 
 static void log_stats(struct server *s)
@@ -459,12 +491,105 @@ static void log_stats(struct server *s)
 	free(b.data);
 }
 
+static void add_name(char *list, size_t len, const char *name)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, len - n, "%s%s", n ? ", " : "", name);
+}
+
+static void keep_running_value(const char *key, bool differs)
+{
+	if (differs)
+		log_warn("changing %s needs a restart; keeping the running value", key);
+}
+
+static int read_config(struct config *cfg, int argc, char **argv, char *err, size_t len);
+
+/* SIGHUP: the file and the command line read again as at start (flags
+ * still win). Nothing changes unless all of it is good; then what can
+ * change live does, without touching established connections, and the
+ * rest keeps its running value until a restart. */
+static void reload(struct server *s)
+{
+	struct config next;
+	uint8_t hs[sizeof(s->handshake)];
+	ssize_t hs_len = 0;
+	char err[512], changed[256] = "";
+	const char *file = s->cfg.config_file;
+	const struct config *cur = &s->cfg;
+
+	if (!file[0]) {
+		log_warn("SIGHUP: started without -c FILE, there is no configuration file to reload");
+		return;
+	}
+	if (read_config(&next, s->argc, s->argv, err, sizeof(err)) < 0 ||
+	    (next.handshake_packet[0] &&
+	     (hs_len = read_handshake(s, next.handshake_packet, hs, err, sizeof(err))) < 0)) {
+		log_error("cannot reload %s: %s; keeping the running configuration", file, err);
+		return;
+	}
+	keep_running_value("local", strcmp(next.local, cur->local) != 0);
+	keep_running_value("remote", strcmp(next.remote, cur->remote) != 0);
+	keep_running_value("ipv4-only", next.ipv4_only != cur->ipv4_only);
+	keep_running_value("mode", next.mode != cur->mode);
+	keep_running_value("iface", strcmp(next.iface, cur->iface) != 0);
+	keep_running_value("tun", strcmp(next.tun, cur->tun) != 0);
+	keep_running_value("tun-local", strcmp(next.tun_local, cur->tun_local) != 0);
+	keep_running_value("tun-peer", strcmp(next.tun_peer, cur->tun_peer) != 0);
+	keep_running_value("tun-local6", strcmp(next.tun_local6, cur->tun_local6) != 0);
+	keep_running_value("tun-peer6", strcmp(next.tun_peer6, cur->tun_peer6) != 0);
+	keep_running_value("manage-rules", next.manage_rules != cur->manage_rules);
+	keep_running_value("set-forwarding", next.set_forwarding != cur->set_forwarding);
+	keep_running_value("pcap", strcmp(next.pcap, cur->pcap) != 0);
+	if (next.log_level != s->cfg.log_level) {
+		s->cfg.log_level = next.log_level;
+		log_init("fauxtcp-server", (enum log_level)next.log_level);
+		add_name(changed, sizeof(changed), "log-level");
+	}
+	if (next.idle_timeout != s->cfg.idle_timeout) {
+		s->cfg.idle_timeout = next.idle_timeout;
+		relay_set_idle_ms(s->relay, next.idle_timeout * 1000u);
+		add_name(changed, sizeof(changed), "idle-timeout");
+	}
+	if (next.conntrack_ack != s->cfg.conntrack_ack) {
+		s->cfg.conntrack_ack = next.conntrack_ack;
+		relay_set_conntrack_ack(s->relay, next.conntrack_ack);
+		add_name(changed, sizeof(changed), "conntrack-ack");
+	}
+	if (next.max_conns != s->cfg.max_conns) {
+		if (relay_set_max_conns(s->relay, next.max_conns) == 0) {
+			s->cfg.max_conns = next.max_conns;
+			add_name(changed, sizeof(changed), "max-conns");
+		} else {
+			log_warn("changing max-conns to %u needs a restart (the table holds %u, allocated at start); "
+				 "keeping the running value %u", next.max_conns, relay_conntable(s->relay)->cap,
+				 s->cfg.max_conns);
+		}
+	}
+	if (strcmp(next.handshake_packet, s->cfg.handshake_packet) != 0 ||
+	    (size_t)hs_len != s->handshake_len || memcmp(hs, s->handshake, (size_t)hs_len) != 0) {
+		memcpy(s->handshake, hs, (size_t)hs_len);
+		s->handshake_len = (size_t)hs_len;
+		snprintf(s->cfg.handshake_packet, sizeof(s->cfg.handshake_packet), "%s", next.handshake_packet);
+		relay_set_handshake(s->relay, s->handshake, (uint16_t)s->handshake_len);
+		add_name(changed, sizeof(changed), "handshake-packet");
+	}
+	relaytimer_update(&s->timer);
+	log_info("reloaded %s: changed %s; unchanged connections kept: %u", file,
+		 changed[0] ? changed : "nothing", relay_conntable(s->relay)->count);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct server *s = h->data;
 
 	if (signum == SIGUSR1) {
 		log_stats(s);
+		return;
+	}
+	if (signum == SIGHUP) {
+		reload(s);
 		return;
 	}
 	log_info("%s: closing %u connections and exiting", strsignal(signum),
@@ -527,6 +652,19 @@ static void setup_relay(struct server *s)
 	relay_attach(s->relay, &s->link->ipif.netif);
 }
 
+/* The command line and the file it names (flags win), as at start and on
+ * SIGHUP: 0, or -1 for a bad flag or file and -2 for settings that do not
+ * go together, with one line in err. *cfg is only meant to be kept on 0. */
+static int read_config(struct config *cfg, int argc, char **argv, char *err, size_t len)
+{
+	config_init(cfg, CONFIG_SERVER);
+	if (config_parse_args(cfg, argc, argv, err, len) < 0)
+		return -1;
+	if (cfg->help || cfg->version)
+		return 0;
+	return config_validate(cfg, err, len) < 0 ? -2 : 0;
+}
+
 static void parse_config(struct server *s, int argc, char **argv)
 {
 	char err[512];
@@ -547,8 +685,8 @@ static void parse_config(struct server *s, int argc, char **argv)
 		exit(0);
 	}
 
-	config_init(&s->cfg, CONFIG_SERVER);
-	if (config_parse_args(&s->cfg, argc, argv, err, sizeof(err)) < 0) {
+	int rc = read_config(&s->cfg, argc, argv, err, sizeof(err));
+	if (rc == -1) {
 		fprintf(stderr, "fauxtcp-server: %s (see --help)\n", err);
 		exit(2);
 	}
@@ -560,16 +698,18 @@ static void parse_config(struct server *s, int argc, char **argv)
 		printf("fauxtcp-server %s\n", FAUXTCP_VERSION);
 		exit(0);
 	}
-	if (config_validate(&s->cfg, err, sizeof(err)) < 0) {
+	if (rc < 0) {
 		fprintf(stderr, "fauxtcp-server: %s\n", err);
 		exit(2);
 	}
+	s->argc = argc;
+	s->argv = argv;
 }
 
 int main(int argc, char **argv)
 {
 	static struct server s = {.tun_fd = -1, .port_fd = -1, .guard4 = {.fd = -1}, .guard6 = {.fd = -1}, .status = {.fd = -1}};
-	static const int sigs[3] = {SIGINT, SIGTERM, SIGUSR1};
+	static const int sigs[4] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
 	char err[512];
 
 	parse_config(&s, argc, argv);
@@ -602,7 +742,7 @@ int main(int argc, char **argv)
 	if (s.raw ? afpacket_start(s.raw, s.loop, s.relay, &s.timer, &s.tx)
 		  : tunlink_start(s.link, s.loop, s.relay, &s.timer))
 		die(&s, "cannot watch the link");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		uv_signal_init(s.loop, &s.sig[i]);
 		s.sig[i].data = &s;
 		uv_signal_start(&s.sig[i], on_signal, sigs[i]);
