@@ -12,7 +12,7 @@
 
 #define TUNIF_DEV "/dev/net/tun"
 
-static int tunif_fill_ifreq(struct ifreq *ifr, const char *name)
+static int tunif_fill_ifreq(struct ifreq *ifr, const char *name, short extra)
 {
 	size_t len = name ? strlen(name) : 0;
 
@@ -21,20 +21,20 @@ static int tunif_fill_ifreq(struct ifreq *ifr, const char *name)
 		return -EINVAL;
 	memset(ifr, 0, sizeof(*ifr));
 	/* Single queue on purpose: one lwIP instance reads one fd. */
-	ifr->ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr->ifr_flags = (short)(IFF_TUN | IFF_NO_PI | extra);
 	if (len)
 		memcpy(ifr->ifr_name, name, len);
 	return 0;
 }
 
-int tunif_open(const char *name_or_empty, char *name_out, int *fd_out)
+static int tunif_open_flags(const char *name_or_empty, char *name_out, int *fd_out, short extra)
 {
 	struct ifreq ifr;
 	int fd, ret;
 
 	if (!fd_out)
 		return -EINVAL;
-	ret = tunif_fill_ifreq(&ifr, name_or_empty);
+	ret = tunif_fill_ifreq(&ifr, name_or_empty, extra);
 	if (ret)
 		return ret;
 	fd = open(TUNIF_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -50,6 +50,30 @@ int tunif_open(const char *name_or_empty, char *name_out, int *fd_out)
 		name_out[IFNAMSIZ - 1] = '\0';
 	}
 	*fd_out = fd;
+	return 0;
+}
+
+int tunif_open(const char *name_or_empty, char *name_out, int *fd_out)
+{
+	return tunif_open_flags(name_or_empty, name_out, fd_out, 0);
+}
+
+int tunif_open_vnet(const char *name_or_empty, char *name_out, int *fd_out,
+		    bool *offload)
+{
+	int ret = tunif_open_flags(name_or_empty, name_out, fd_out, IFF_VNET_HDR);
+
+	if (ret)
+		return ret;
+	int hdrsz = 10;
+	unsigned long off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+	if (ioctl(*fd_out, TUNSETVNETHDRSZ, &hdrsz) < 0) {
+		ret = -errno;
+		close(*fd_out);
+		*fd_out = -1;
+		return ret;
+	}
+	*offload = ioctl(*fd_out, TUNSETOFFLOAD, off) == 0;
 	return 0;
 }
 

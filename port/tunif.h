@@ -2,6 +2,8 @@
 #ifndef FAUXTCP_PORT_TUNIF_H
 #define FAUXTCP_PORT_TUNIF_H
 
+#include <stdbool.h>
+
 /*
  * The server's TUN device: one queue, no packet-info header, so every
  * read() is exactly one IP packet and every write() must be one.
@@ -19,6 +21,17 @@
  * a TUN of that name is already attached.
  */
 int tunif_open(const char *name_or_empty, char *name_out, int *fd_out);
+
+/*
+ * As tunif_open, with a virtio-net header before every packet read and
+ * written (IFF_VNET_HDR), and checksum and TSO offloads announced, so the
+ * kernel hands over a burst of one connection's segments as one GSO
+ * super-packet (split by core/gro) instead of cutting it up first.
+ * *offload tells whether the kernel took the offloads (the header is
+ * there either way).
+ */
+int tunif_open_vnet(const char *name_or_empty, char *name_out, int *fd_out,
+		    bool *offload);
 
 /* Close a descriptor from tunif_open(); a negative fd is ignored. */
 void tunif_close(int fd);

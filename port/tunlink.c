@@ -2,6 +2,8 @@
 #include "tunlink.h"
 
 #include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -14,6 +16,7 @@
 static int tun_tx(void *ctx, struct pbuf *p)
 {
 	struct tunlink *t = ctx;
+	static const uint8_t vnet_none[GRO_VNET_HDR_LEN];
 	const uint8_t *data = p->payload;
 
 	if (p->next) {
@@ -21,11 +24,22 @@ static int tun_tx(void *ctx, struct pbuf *p)
 		data = t->tx;
 	}
 	pcapdump_write(t->pcap, data, p->tot_len);
-	if (write(t->fd, data, p->tot_len) < 0) {
+	struct iovec iov[2] = {{(void *)vnet_none, sizeof(vnet_none)}, {(void *)data, p->tot_len}};
+	if (writev(t->fd, iov, 2) < 0) {
 		t->tx_dropped++;
 		return -errno;
 	}
 	t->tx_packets++;
+	return 0;
+}
+
+static int emit_segment(void *ctx, const uint8_t *seg, size_t len, unsigned flags)
+{
+	struct tunlink *t = ctx;
+
+	pcapdump_write(t->pcap, seg, len);
+	relay_link_input(t->relay, clock_now_ms(t->poll.loop), seg, len,
+			 (flags & GRO_CSUM_OK) ? RELAY_RX_CSUM_OK : 0);
 	return 0;
 }
 
@@ -48,9 +62,15 @@ static void on_readable(uv_poll_t *h, int status, int events)
 			}
 			break;
 		}
+		if ((size_t)n < GRO_VNET_HDR_LEN)
+			continue;
 		t->rx_packets++;
-		pcapdump_write(t->pcap, t->rx, (size_t)n);
-		relay_link_input(t->relay, clock_now_ms(h->loop), t->rx, (size_t)n, 0);
+		struct gro_vnet_hdr vh;
+		memcpy(&vh, t->rx, sizeof(vh));
+		/* A super-packet (TSO offload on) is cut back into the
+		 * segments that were on the wire. */
+		gro_split(&vh, t->rx + GRO_VNET_HDR_LEN, (size_t)n - GRO_VNET_HDR_LEN, false,
+			  t->scratch, sizeof(t->scratch), emit_segment, t, &t->gro);
 	}
 	relaytimer_update(t->timer);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "gro.h"
 #include "ipif.h"
 #include "pcapdump.h"
 #include "relay.h"
@@ -22,11 +23,15 @@ struct tunlink {
 	struct relaytimer *timer;
 	struct pcapdump *pcap;
 	uint64_t rx_packets, tx_packets, tx_dropped;
-	uint8_t rx[65536];
+	struct gro_stats gro;
+	/* Reads carry a virtio-net header (tunif_open_vnet). */
+	uint8_t rx[GRO_VNET_HDR_LEN + 65536];
 	uint8_t tx[65536];
+	uint8_t scratch[65536 + 4096];
 };
 
-/* Creates the ipif (after relay_create) on an open TUN fd; mtu as set. */
+/* Creates the ipif (after relay_create) on a TUN fd from tunif_open_vnet;
+ * mtu as set. */
 int tunlink_init(struct tunlink *t, int fd, uint16_t mtu);
 /* Starts reading once the relay and its timer exist. */
 int tunlink_start(struct tunlink *t, uv_loop_t *loop, struct relay *r,
