@@ -49,9 +49,11 @@ int conntable_init(struct conntable *ct, uint32_t cap, uint32_t seed)
 	}
 	for (uint32_t i = 0; i < buckets; i++)
 		ct->tuple_heads[i] = ct->peer_heads[i] = -1;
-	for (uint32_t i = 0; i < cap; i++)
-		ct->conns[i].tuple_next = (i + 1 < cap) ? (int32_t)(i + 1) : -1;
-	ct->free_head = 0;
+	/* Slots are handed out in order first and only reused through the
+	 * free list: a table sized for 10,000 connections costs memory (RSS)
+	 * only for the slots ever used. */
+	ct->free_head = -1;
+	ct->fresh = 0;
 	ct->cap = cap;
 	ct->mask = buckets - 1;
 	ct->seed = seed;
@@ -74,10 +76,16 @@ static int32_t idx_of(const struct conntable *ct, const struct fakeconn *c)
 struct fakeconn *conntable_insert(struct conntable *ct, const struct tuple *t,
 				  uint64_t now)
 {
-	if (ct->free_head < 0)
+	struct fakeconn *c;
+
+	if (ct->free_head >= 0) {
+		c = &ct->conns[ct->free_head];
+		ct->free_head = c->tuple_next;
+	} else if (ct->fresh < ct->cap) {
+		c = &ct->conns[ct->fresh++];
+	} else {
 		return NULL;
-	struct fakeconn *c = &ct->conns[ct->free_head];
-	ct->free_head = c->tuple_next;
+	}
 	fakeconn_init(c, t, now);
 	uint32_t b = tuple_bucket(ct, t);
 	c->tuple_next = ct->tuple_heads[b];
@@ -149,7 +157,7 @@ struct fakeconn *conntable_find_peer(const struct conntable *ct,
 void conntable_foreach(struct conntable *ct,
 		       void (*fn)(struct fakeconn *c, void *arg), void *arg)
 {
-	for (uint32_t i = 0; i < ct->cap; i++)
+	for (uint32_t i = 0; i < ct->fresh; i++)
 		if (ct->conns[i].state != FAKECONN_FREE)
 			fn(&ct->conns[i], arg);
 }

@@ -18,7 +18,8 @@ struct conntable {
 	struct fakeconn *conns;
 	int32_t *tuple_heads;
 	int32_t *peer_heads;
-	int32_t free_head;
+	int32_t free_head; /* slots freed after use */
+	uint32_t fresh;    /* slots from here on were never used */
 	uint32_t cap;
 	uint32_t count;
 	uint32_t mask;

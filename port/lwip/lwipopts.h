@@ -69,7 +69,10 @@
 #define MEMP_MEM_MALLOC                 0
 #define MEM_ALIGNMENT                   8
 #define MEM_SIZE                        (512 * 1024)
-#define PBUF_POOL_SIZE                  1024
+/* Pool pbufs only live from building a segment to its copy into the send
+ * batch, or while ARP/ND resolve a next hop (queues of 64 each): 160 is
+ * enough, and each one costs RSS (memp_init touches them all). */
+#define PBUF_POOL_SIZE                  160
 #define PBUF_LINK_ENCAPSULATION_HLEN    12
 #define PBUF_POOL_BUFSIZE               1600
 #define MEMP_NUM_PBUF                   256
