@@ -15,6 +15,9 @@
 #                                 time; its exit status is in E2E_LAST_RC
 #   e2e_teardown                  kill what was started, delete namespaces
 #   nc_ / ns_ CMD...              run CMD in the client / server namespace
+#   e2e_wait_log FILE REGEX [SECS] wait for a line matching REGEX in FILE
+#   e2e_cpu_ticks PID             utime + stime of PID, in clock ticks
+#   e2e_rss_kb PID                VmRSS of PID, in KiB
 #
 # The topology is the one phantun's reference captures were taken on
 # (shared/fixtures/phantun/README.md), so live frames can equal the
@@ -188,4 +191,31 @@ e2e_teardown() {
 	done
 	E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_NETNS=()
+}
+
+# e2e_wait_log FILE REGEX [SECS]: wait until a line of FILE matches REGEX
+# (grep -E); returns 1 after SECS (default 5) without one.
+e2e_wait_log() {
+	local file=$1 re=$2 secs=${3:-5} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# e2e_cpu_ticks PID: user plus system CPU time PID has used, in clock
+# ticks (getconf CLK_TCK a second).
+e2e_cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) } # fields after the command name, which may hold spaces
+	# shellcheck disable=SC2086
+	set -- $stat
+	echo $((${12} + ${13}))
+}
+
+# e2e_rss_kb PID: resident set size (VmRSS) of PID, in KiB.
+e2e_rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
