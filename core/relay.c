@@ -55,6 +55,7 @@ struct relay {
 	 * costs one SYN a second, not one per datagram. */
 	uint64_t backoff_until;
 	uint32_t backoff_ms;
+	uint64_t last_heard; /* a segment other than RST on a connection */
 	unsigned rx_flags;
 	int32_t pend_free;
 	struct pending pend[RELAY_PENDING_SLOTS];
@@ -238,7 +239,10 @@ static void finish(struct relay *r, struct fakeconn *c,
 	emit(r, &c->t, SEG_RST, c->seq, 0, NULL, 0);
 	if (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET) {
 		r->stats.hs_failed++;
-		if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff) {
+		/* A handshake lost in a burst while the server answers on
+		 * other connections says nothing about the server: no wait. */
+		bool server_answers = r->last_heard && r->now - r->last_heard < RELAY_BACKOFF_MAX_MS * 2u;
+		if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff && !server_answers) {
 			r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RELAY_BACKOFF_MIN_MS;
 			if (r->backoff_ms > RELAY_BACKOFF_MAX_MS)
 				r->backoff_ms = RELAY_BACKOFF_MAX_MS;
@@ -378,6 +382,8 @@ static void on_segment(struct relay *r, const struct segment *s)
 	r->stats.segs_in++;
 	struct fakeconn *c = conntable_find(&r->ct, &s->t);
 	if (c) {
+		if (!(s->flags & SEG_RST))
+			r->last_heard = r->now;
 		unsigned act = fakeconn_input(c, r->now, s, &tx, &reason);
 		apply(r, c, act, &tx, s, reason);
 		return;
@@ -577,6 +583,11 @@ int relay_set_handshake(struct relay *r, const uint8_t *data, uint16_t len)
 void relay_set_conntrack_ack(struct relay *r, bool on)
 {
 	r->cfg.conntrack_ack = on;
+}
+
+uint32_t relay_max_conns(const struct relay *r)
+{
+	return r->cfg.max_conns;
 }
 
 int relay_set_max_conns(struct relay *r, uint32_t max_conns)

@@ -132,6 +132,8 @@ void relay_set_conntrack_ack(struct relay *r, bool on);
  * otherwise, or for 0). Connections above a lowered limit stay; new ones
  * then take the place of idle ones (client) or are refused (server). */
 int relay_set_max_conns(struct relay *r, uint32_t max_conns);
+/* The limit in force (max-conns, possibly lowered by a reload). */
+uint32_t relay_max_conns(const struct relay *r);
 void relay_destroy(struct relay *r);
 
 /* One frame (Ethernet, or IP for an L3 netif) from the link. The data is

@@ -48,8 +48,8 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 {
 	const struct conntable *ct = relay_conntable(r);
 
-	status_printf(b, "connections: %u of %u\n", ct->count, ct->cap);
-	for (uint32_t i = 0; i < ct->cap; i++) {
+	status_printf(b, "connections: %u of %u\n", ct->count, relay_max_conns(r));
+	for (uint32_t i = 0; i < ct->fresh; i++) {
 		const struct fakeconn *c = &ct->conns[i];
 		char tuple[128], peer[64], age[16], idle[16], bo[16], bi[16];
 		if (c->state == FAKECONN_FREE)

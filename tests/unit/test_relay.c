@@ -303,6 +303,26 @@ Test(relay, unreachable_server_backs_off_and_recovers)
 	cr_assert_eq(relay_backoff_ms(n.relay), 0);
 }
 
+/* A handshake lost in a burst while the server keeps answering on another
+ * connection is no sign of an unreachable server: no wait for new peers. */
+Test(relay, no_backoff_while_the_server_answers_elsewhere)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	uint64_t t = 1000000;
+	cr_assert_eq(testnet_datagram(&n, 40002, "b", 1), 0); /* its SYN goes unanswered */
+	uint32_t seq = 1;
+	for (int i = 0; i < 400; i++) { /* 4 s of traffic on the first connection */
+		t += 10;
+		testnet_advance(&n, t);
+		send_seg(srv4, cli4, 4567, port, seq, 3, SEG_ACK, "x", 1);
+		seq++;
+	}
+	cr_assert_geq(relay_stats(n.relay)->hs_failed, 1);
+	cr_assert_eq(relay_backoff_ms(n.relay), 0);
+	cr_assert_eq(testnet_datagram(&n, 40003, "c", 1), 0, "a new peer connects at once");
+}
+
 /* A server host whose port is closed answers each SYN with RST at once:
  * without the wait, every datagram would be a SYN. */
 Test(relay, refusing_server_costs_a_syn_a_second)
