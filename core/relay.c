@@ -241,7 +241,7 @@ static void finish(struct relay *r, struct fakeconn *c,
 		r->stats.hs_failed++;
 		/* A handshake lost in a burst while the server answers on
 		 * other connections says nothing about the server: no wait. */
-		bool server_answers = r->last_heard && r->now - r->last_heard < RELAY_BACKOFF_MAX_MS * 2u;
+		bool server_answers = r->last_heard && r->now - r->last_heard < 2u * (uint64_t)RELAY_BACKOFF_MAX_MS;
 		if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff && !server_answers) {
 			r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RELAY_BACKOFF_MIN_MS;
 			if (r->backoff_ms > RELAY_BACKOFF_MAX_MS)
