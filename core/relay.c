@@ -132,7 +132,7 @@ static int emit(struct relay *r, const struct tuple *t, uint8_t flags,
 		r->stats.no_buffer++;
 		return -ENOBUFS;
 	}
-	segment_build(p, t, seq, ack, flags, payload, len);
+	segment_build(p, t, seq, ack, flags, payload, len, r->cfg.tx_csum_partial);
 	tuple_to_ip_addrs(t, &src, &dst);
 	err_t err = raw_sendto_if_src(r->tcp_pcb, p, &dst, r->netif, &src);
 	pbuf_free(p);

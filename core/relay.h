@@ -40,6 +40,10 @@ struct relay_config {
 	 * for ports we hold (hooks.holds_port, the listening port) are. */
 	bool own_all_ports;
 	bool verify_checksum;
+	/* Segments leave with a partial TCP checksum (pseudo-header only),
+	 * finished by the kernel or the NIC: AF_PACKET links with a
+	 * virtio-net header that says so (port/afpacket). */
+	bool tx_csum_partial;
 	/* Server: send a pure ACK right after accepting, and one whenever
 	 * RELAY_CONNTRACK_ACK_BYTES arrived since our last segment, so that a
 	 * conntrack on the path learns our scaled window and a one-way flood

@@ -171,7 +171,7 @@ static void build_ip6(uint8_t *h, const struct tuple *t, size_t tcp_total)
 
 void segment_build(struct pbuf *p, const struct tuple *t, uint32_t seq,
 		   uint32_t ack, uint8_t flags, const uint8_t *payload,
-		   size_t len)
+		   size_t len, bool csum_partial)
 {
 	uint8_t *h = p->payload;
 	size_t hl = t->family == 6 ? SEG_IP6_HLEN : SEG_IP4_HLEN;
@@ -202,6 +202,12 @@ void segment_build(struct pbuf *p, const struct tuple *t, uint32_t seq,
 		pbuf_take_at(p, payload, (u16_t)len, (u16_t)(hl + thl));
 
 	uint32_t acc = pseudo_sum(t->family, t->laddr, t->raddr, thl + len);
+	if (csum_partial) {
+		/* lwIP's sums are in memory order, like the field. */
+		uint16_t partial = (uint16_t)fold(acc);
+		memcpy(tcp + 16, &partial, 2);
+		return;
+	}
 	acc += csum(tcp, thl);
 	if (len)
 		acc += csum(payload, len);

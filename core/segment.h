@@ -72,10 +72,12 @@ int segment_parse(struct pbuf *p, uint16_t ip_hlen, bool verify_csum,
 size_t segment_size(uint8_t family, uint8_t flags, size_t payload_len);
 
 /* Writes IP header, TCP header and payload exactly as phantun does
- * (spec: Packets) into p, which must hold segment_size() bytes. */
+ * (spec: Packets) into p, which must hold segment_size() bytes. With
+ * csum_partial the TCP checksum field holds only the pseudo-header sum
+ * (CHECKSUM_PARTIAL): the link has the kernel or the NIC finish it. */
 void segment_build(struct pbuf *p, const struct tuple *t, uint32_t seq,
 		   uint32_t ack, uint8_t flags, const uint8_t *payload,
-		   size_t len);
+		   size_t len, bool csum_partial);
 
 void tuple_to_ip_addrs(const struct tuple *t, ip_addr_t *local,
 		       ip_addr_t *remote);

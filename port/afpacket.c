@@ -131,10 +131,30 @@ static bool gso_append(struct afpacket *a, struct pbuf *p, const uint8_t *hdrs, 
 	return true;
 }
 
+/* The virtio-net header for a frame: a TCP segment of ours carries a
+ * partial checksum unless --pcap asked for finished ones (the relay's
+ * tx_csum_partial follows the same rule). */
+static void vnet_for(const struct afpacket *a, const uint8_t *hdrs, size_t hlen, struct gro_vnet_hdr *vh)
+{
+	size_t l3 = a->ethernet ? 14 : 0;
+
+	memset(vh, 0, sizeof(*vh));
+	if (a->pcap || hlen < l3 + 40)
+		return;
+	const uint8_t *ip = hdrs + l3;
+	bool v4 = ip[0] == 0x45 && ip[9] == 6 && (!a->ethernet || (hdrs[12] == 0x08 && hdrs[13] == 0x00));
+	bool v6 = (ip[0] >> 4) == 6 && ip[6] == 6 && (!a->ethernet || (hdrs[12] == 0x86 && hdrs[13] == 0xdd));
+	if (!v4 && !v6)
+		return;
+	vh->flags = GRO_VNET_F_NEEDS_CSUM;
+	vh->csum_start = (uint16_t)(l3 + (v4 ? 20 : 40));
+	vh->csum_offset = 16;
+}
+
 static int link_tx(void *ctx, struct pbuf *p)
 {
 	struct afpacket *a = ctx;
-	static const uint8_t vnet_none[AFPACKET_VNET_HDR_LEN];
+	struct gro_vnet_hdr vh;
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = a->ifindex};
 	const struct sockaddr *to = NULL;
 	socklen_t tolen = 0;
@@ -151,6 +171,7 @@ static int link_tx(void *ctx, struct pbuf *p)
 		a->tx_frames++;
 		return 0;
 	}
+	vnet_for(a, hdrs, hlen, &vh);
 	if (!a->ethernet) {
 		/* SOCK_DGRAM: the kernel adds the link header for the protocol. */
 		sll.sll_protocol = htons((hdrs[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP);
@@ -161,7 +182,7 @@ static int link_tx(void *ctx, struct pbuf *p)
 	uint8_t *slot = txbatch_slot(a->tx, a->fd, "packet socket", len, to, tolen);
 	if (slot) {
 		struct gso_seg g;
-		memcpy(slot, vnet_none, sizeof(vnet_none));
+		memcpy(slot, &vh, sizeof(vh));
 		pbuf_copy_partial(p, slot + AFPACKET_VNET_HDR_LEN, p->tot_len, 0);
 		a->tx_frames++;
 		a->gso_hdrs = NULL;
@@ -177,7 +198,7 @@ static int link_tx(void *ctx, struct pbuf *p)
 	/* Larger than a slot (the path moved to a jumbo link): at once. */
 	struct iovec iov[AFPACKET_MAX_IOV];
 	size_t n = 0;
-	iov[n++] = (struct iovec){(void *)vnet_none, sizeof(vnet_none)};
+	iov[n++] = (struct iovec){&vh, sizeof(vh)};
 	for (struct pbuf *q = p; q && n < AFPACKET_MAX_IOV; q = q->next)
 		iov[n++] = (struct iovec){q->payload, q->len};
 	int err = txbatch_send_now(a->tx, a->fd, "packet socket", iov, n, to, tolen);

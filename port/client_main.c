@@ -519,6 +519,9 @@ static void create_relay(struct client *c)
 		.idle_ms = c->cfg.idle_timeout * 1000u,
 		.own_all_ports = false,
 		.verify_checksum = true,
+		/* The kernel (or the NIC) finishes our checksums, as afpacket
+		 * tells it; --pcap wants them finished in what it records. */
+		.tx_csum_partial = !c->cfg.pcap[0],
 		.hash_seed = arc4random(),
 	};
 	struct relay_hooks h = {

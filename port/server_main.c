@@ -52,6 +52,7 @@ struct server {
 	struct guard guard4, guard6;
 	char tun_name[16];
 	int tun_fd;
+	bool tun_offload; /* the kernel takes partial checksums and GSO */
 	int port_fd; /* holds the port against other local TCP services */
 	struct sockaddr_storage remote;
 	uint8_t handshake[1500];
@@ -240,6 +241,7 @@ static void setup_tun(struct server *s)
 		die(s, "--tun-local6/--tun-peer6 must be IPv6 addresses");
 	bool offload = false;
 	err = tunif_open_vnet(s->cfg.tun, s->tun_name, &s->tun_fd, &offload);
+	s->tun_offload = offload;
 	if (!err && !offload)
 		log_info("the kernel refused TUN offloads: segments are read one by one");
 	if (err == -EPERM || err == -EACCES)
@@ -611,6 +613,10 @@ static void setup_relay(struct server *s)
 		/* TUN: all that is routed to us is ours. Raw: only our port. */
 		.own_all_ports = s->cfg.mode == CONFIG_MODE_TUN,
 		.verify_checksum = true,
+		/* The kernel finishes our checksums (a virtio-net header says
+		 * so on the packet socket or the TUN); --pcap wants them
+		 * finished in what it records. */
+		.tx_csum_partial = !s->cfg.pcap[0] && (s->cfg.mode == CONFIG_MODE_RAW || s->tun_offload),
 		/* Tells a conntrack on the path our scaled window: without it a
 		 * one-way flood from the client turns INVALID after ~64 KiB (its
 		 * only view of our window is the unscaled SYN|ACK). phantun
@@ -643,6 +649,8 @@ static void setup_relay(struct server *s)
 	if (!s->link || tunlink_init(s->link, s->tun_fd, TUN_MTU))
 		die(s, "cannot set up the TUN link: out of memory");
 	s->link->pcap = s->pcap;
+	/* As setup_relay's tx_csum_partial. */
+	s->link->csum_partial = !s->cfg.pcap[0] && s->tun_offload;
 	ipaddr_aton(s->cfg.tun_peer, &a);
 	ipif_set_ip4(&s->link->ipif, ip_2_ip4(&a));
 	if (want_ipv6(s)) {

@@ -16,7 +16,7 @@
 static int tun_tx(void *ctx, struct pbuf *p)
 {
 	struct tunlink *t = ctx;
-	static const uint8_t vnet_none[GRO_VNET_HDR_LEN];
+	struct gro_vnet_hdr vh = {0};
 	const uint8_t *data = p->payload;
 
 	if (p->next) {
@@ -24,7 +24,14 @@ static int tun_tx(void *ctx, struct pbuf *p)
 		data = t->tx;
 	}
 	pcapdump_write(t->pcap, data, p->tot_len);
-	struct iovec iov[2] = {{(void *)vnet_none, sizeof(vnet_none)}, {(void *)data, p->tot_len}};
+	/* The relay left the TCP checksum partial: the kernel finishes it. */
+	if (t->csum_partial && p->tot_len >= 40 &&
+	    ((data[0] == 0x45 && data[9] == 6) || ((data[0] >> 4) == 6 && data[6] == 6))) {
+		vh.flags = GRO_VNET_F_NEEDS_CSUM;
+		vh.csum_start = data[0] == 0x45 ? 20 : 40;
+		vh.csum_offset = 16;
+	}
+	struct iovec iov[2] = {{&vh, sizeof(vh)}, {(void *)data, p->tot_len}};
 	if (writev(t->fd, iov, 2) < 0) {
 		t->tx_dropped++;
 		return -errno;

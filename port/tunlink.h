@@ -22,6 +22,7 @@ struct tunlink {
 	struct relay *relay;
 	struct relaytimer *timer;
 	struct pcapdump *pcap;
+	bool csum_partial; /* the relay's tx_csum_partial */
 	uint64_t rx_packets, tx_packets, tx_dropped;
 	struct gro_stats gro;
 	/* Reads carry a virtio-net header (tunif_open_vnet). */
