@@ -261,9 +261,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, file.len);
 	file.text = text;
 	file.missing = mode & M_NO_FILE;
-	file.fail_at = !(mode & M_READ_ERROR) ? SIZE_MAX :
-		       (mode & M_ARGS)	      ? 0 :
-						n;
+	if (!(mode & M_READ_ERROR))
+		file.fail_at = SIZE_MAX;
+	else
+		file.fail_at = (mode & M_ARGS) ? 0 : n;
 
 	/* argv: what follows, split on NUL, each an exactly sized copy. */
 	argv[argc++] = strdup("fauxtcp");

@@ -21,7 +21,9 @@
  * parses, has verifying IP and TCP checksums (tests/lib/wire.c, not
  * gro.c's own sums), carries at most gso_size bytes of payload (all but
  * the last exactly that), the next bytes of the payload in order, and the
- * sequence number of its first byte; and a partial checksum on a sound
+ * sequence number of its first byte, the input's headers otherwise (but
+ * for the IPv4 id rule, FIN and PSH on the last segment only, CWR on the
+ * first only), all the payload in all; and a partial checksum on a sound
  * TCP frame is completed to one that verifies.
  */
 #include <errno.h>
@@ -215,6 +217,23 @@ static void check_split(struct run *r, const uint8_t *seg, size_t len)
 	    memcmp(seg, r->frame, l3) != 0 ||
 	    memcmp(seg + hlen, r->frame + hlen + r->payload_done, out.payload_len) != 0)
 		abort();
+	{
+		/* The input's IP header, but for the length, the IPv4 id
+		 * (fixed at 0 with DF, else counting up per segment) and
+		 * the IPv4 checksum. */
+		const uint8_t *ip = seg + l3, *in = r->frame + l3;
+		uint16_t id = (uint16_t)(in[4] << 8 | in[5]);
+		size_t i = r->n - 1;
+
+		if (out.version == 4 &&
+		    (out.ihl < 5 || memcmp(ip, in, 2) != 0 || memcmp(ip + 6, in + 6, 4) != 0 ||
+		     memcmp(ip + 12, in + 12, (size_t)out.ihl * 4 - 12) != 0 ||
+		     out.id != ((id == 0 && (in[6] & 0x40)) ? 0 : (uint16_t)(id + i))))
+			abort();
+		if (out.version == 6 &&
+		    (memcmp(ip, in, 4) != 0 || memcmp(ip + 6, in + 6, 34) != 0))
+			abort();
+	}
 	{
 		/* The input's TCP header sits at the same offset. */
 		const uint8_t *t = r->frame + (out.opts - 20 - seg);
