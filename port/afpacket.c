@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "gso.h"
 #include "log.h"
+#include "sockbuf.h"
 #include "lwip/pbuf.h"
 
 /* Up to ROUNDS x RX_BATCH frames per wakeup, then the loop's other
@@ -74,9 +75,7 @@ int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
 	/* Bursts of back-to-back segments overflow the default buffer
 	 * (tens of frames in a hundred were lost at 208 KiB). FORCE needs
 	 * CAP_NET_ADMIN; without it, rmem_max caps the plain request. */
-	int rcvbuf = 8 << 20;
-	if (setsockopt(a->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(a->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	sockbuf_grow_rcv(a->fd, 8 << 20);
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) {
 		rc = -errno;

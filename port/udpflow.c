@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "sockbuf.h"
 
 /* One receive buffer for all flows: the loop is single-threaded and each
  * datagram is consumed before the next read. libuv's recvmmsg splits it
@@ -64,7 +65,10 @@ int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
 		free(f);
 		return err;
 	}
+	uv_os_fd_t fd;
 	err = uv_udp_bind(&f->udp, (struct sockaddr *)&any, 0);
+	if (!err && uv_fileno((uv_handle_t *)&f->udp, &fd) == 0)
+		sockbuf_grow_rcv(fd, 4 << 20);
 	if (!err)
 		err = uv_udp_connect(&f->udp, remote);
 	if (!err)

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "sockbuf.h"
 
 /* recvmmsg through libuv: it splits the buffer into 64 KiB chunks, one
  * datagram each, at most 20. Pages only count once a datagram lands. */
@@ -86,6 +87,11 @@ int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *loca
 	if (err)
 		return err;
 	err = uv_udp_bind(&u->udp, local, 0);
+	if (!err) {
+		uv_os_fd_t fd;
+		if (uv_fileno((uv_handle_t *)&u->udp, &fd) == 0)
+			sockbuf_grow_rcv(fd, 4 << 20);
+	}
 	if (err)
 		uv_close((uv_handle_t *)&u->udp, NULL);
 	return err;
