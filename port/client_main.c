@@ -32,6 +32,7 @@
 #include "privdrop.h"
 #include "relay.h"
 #include "relaytimer.h"
+#include "reload.h"
 #include "rtnl.h"
 #include "udpside.h"
 #include "report.h"
@@ -668,19 +669,6 @@ static void log_stats(struct client *c)
 	free(b.data);
 }
 
-static void add_name(char *list, size_t len, const char *name)
-{
-	size_t n = strlen(list);
-
-	snprintf(list + n, len - n, "%s%s", n ? ", " : "", name);
-}
-
-static void keep_running_value(const char *key, bool differs)
-{
-	if (differs)
-		log_warn("changing %s needs a restart; keeping the running value", key);
-}
-
 static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
@@ -725,7 +713,8 @@ static void reload(struct client *c)
 	struct sockaddr_storage remote;
 	uint8_t hs[sizeof(c->handshake)];
 	ssize_t hs_len;
-	char err[512], changed[256] = "";
+	char err[512];
+	struct reload_changes ch = {""};
 	const char *file = c->cfg.config_file;
 
 	if (!file[0]) {
@@ -736,43 +725,17 @@ static void reload(struct client *c)
 		log_error("cannot reload %s: %s; keeping the running configuration", file, err);
 		return;
 	}
-	keep_running_value("local", strcmp(next.local, c->cfg.local) != 0);
-	keep_running_value("iface", strcmp(next.iface, c->cfg.iface) != 0);
-	keep_running_value("pcap", strcmp(next.pcap, c->cfg.pcap) != 0);
-	if (next.log_level != c->cfg.log_level) {
-		c->cfg.log_level = next.log_level;
-		log_init("fauxtcp-client", (enum log_level)next.log_level);
-		add_name(changed, sizeof(changed), "log-level");
-	}
-	if (next.idle_timeout != c->cfg.idle_timeout) {
-		c->cfg.idle_timeout = next.idle_timeout;
-		relay_set_idle_ms(c->relay, next.idle_timeout * 1000u);
-		add_name(changed, sizeof(changed), "idle-timeout");
-	}
-	if (next.max_conns != c->cfg.max_conns) {
-		if (relay_set_max_conns(c->relay, next.max_conns) == 0) {
-			c->cfg.max_conns = next.max_conns;
-			add_name(changed, sizeof(changed), "max-conns");
-		} else {
-			log_warn("changing max-conns to %u needs a restart (the table holds %u, allocated at start); "
-				 "keeping the running value %u", next.max_conns, relay_conntable(c->relay)->cap,
-				 c->cfg.max_conns);
-		}
-	}
-	if (strcmp(next.handshake_packet, c->cfg.handshake_packet) != 0 ||
-	    (size_t)hs_len != c->handshake_len || memcmp(hs, c->handshake, (size_t)hs_len) != 0) {
-		memcpy(c->handshake, hs, (size_t)hs_len);
-		c->handshake_len = (size_t)hs_len;
-		snprintf(c->cfg.handshake_packet, sizeof(c->cfg.handshake_packet), "%s", next.handshake_packet);
-		relay_set_handshake(c->relay, c->handshake, (uint16_t)c->handshake_len);
-		add_name(changed, sizeof(changed), "handshake-packet");
-	}
+	reload_keep("local", strcmp(next.local, c->cfg.local) != 0);
+	reload_keep("iface", strcmp(next.iface, c->cfg.iface) != 0);
+	reload_keep("pcap", strcmp(next.pcap, c->cfg.pcap) != 0);
+	reload_apply_common(&c->cfg, &next, c->relay, "fauxtcp-client", c->handshake, &c->handshake_len,
+			    hs, (size_t)hs_len, &ch);
 	if (strcmp(next.remote, c->cfg.remote) != 0 || next.ipv4_only != c->cfg.ipv4_only) {
 		bool moved = !same_sockaddr(&remote, &c->remote);
 		if (strcmp(next.remote, c->cfg.remote) != 0)
-			add_name(changed, sizeof(changed), "remote");
+			reload_changed(&ch, "remote");
 		if (next.ipv4_only != c->cfg.ipv4_only)
-			add_name(changed, sizeof(changed), "ipv4-only");
+			reload_changed(&ch, "ipv4-only");
 		snprintf(c->cfg.remote, sizeof(c->cfg.remote), "%s", next.remote);
 		snprintf(c->cfg.remote_host, sizeof(c->cfg.remote_host), "%s", next.remote_host);
 		c->cfg.remote_port = next.remote_port;
@@ -795,7 +758,7 @@ static void reload(struct client *c)
 	}
 	relaytimer_update(&c->timer);
 	log_info("reloaded %s: changed %s; unchanged connections kept: %u", file,
-		 changed[0] ? changed : "nothing", relay_conntable(c->relay)->count);
+		 ch.names[0] ? ch.names : "nothing", relay_conntable(c->relay)->count);
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -25,6 +25,7 @@
 #include "pcapdump.h"
 #include "relay.h"
 #include "relaytimer.h"
+#include "reload.h"
 #include "rtnl.h"
 #include "sysfwd.h"
 #include "tunif.h"
@@ -493,19 +494,6 @@ static void log_stats(struct server *s)
 	free(b.data);
 }
 
-static void add_name(char *list, size_t len, const char *name)
-{
-	size_t n = strlen(list);
-
-	snprintf(list + n, len - n, "%s%s", n ? ", " : "", name);
-}
-
-static void keep_running_value(const char *key, bool differs)
-{
-	if (differs)
-		log_warn("changing %s needs a restart; keeping the running value", key);
-}
-
 static int read_config(struct config *cfg, int argc, char **argv, char *err, size_t len);
 
 /* SIGHUP: the file and the command line read again as at start (flags
@@ -517,7 +505,8 @@ static void reload(struct server *s)
 	struct config next;
 	uint8_t hs[sizeof(s->handshake)];
 	ssize_t hs_len = 0;
-	char err[512], changed[256] = "";
+	char err[512];
+	struct reload_changes ch = {""};
 	const char *file = s->cfg.config_file;
 	const struct config *cur = &s->cfg;
 
@@ -531,55 +520,29 @@ static void reload(struct server *s)
 		log_error("cannot reload %s: %s; keeping the running configuration", file, err);
 		return;
 	}
-	keep_running_value("local", strcmp(next.local, cur->local) != 0);
-	keep_running_value("remote", strcmp(next.remote, cur->remote) != 0);
-	keep_running_value("ipv4-only", next.ipv4_only != cur->ipv4_only);
-	keep_running_value("mode", next.mode != cur->mode);
-	keep_running_value("iface", strcmp(next.iface, cur->iface) != 0);
-	keep_running_value("tun", strcmp(next.tun, cur->tun) != 0);
-	keep_running_value("tun-local", strcmp(next.tun_local, cur->tun_local) != 0);
-	keep_running_value("tun-peer", strcmp(next.tun_peer, cur->tun_peer) != 0);
-	keep_running_value("tun-local6", strcmp(next.tun_local6, cur->tun_local6) != 0);
-	keep_running_value("tun-peer6", strcmp(next.tun_peer6, cur->tun_peer6) != 0);
-	keep_running_value("manage-rules", next.manage_rules != cur->manage_rules);
-	keep_running_value("set-forwarding", next.set_forwarding != cur->set_forwarding);
-	keep_running_value("pcap", strcmp(next.pcap, cur->pcap) != 0);
-	if (next.log_level != s->cfg.log_level) {
-		s->cfg.log_level = next.log_level;
-		log_init("fauxtcp-server", (enum log_level)next.log_level);
-		add_name(changed, sizeof(changed), "log-level");
-	}
-	if (next.idle_timeout != s->cfg.idle_timeout) {
-		s->cfg.idle_timeout = next.idle_timeout;
-		relay_set_idle_ms(s->relay, next.idle_timeout * 1000u);
-		add_name(changed, sizeof(changed), "idle-timeout");
-	}
+	reload_keep("local", strcmp(next.local, cur->local) != 0);
+	reload_keep("remote", strcmp(next.remote, cur->remote) != 0);
+	reload_keep("ipv4-only", next.ipv4_only != cur->ipv4_only);
+	reload_keep("mode", next.mode != cur->mode);
+	reload_keep("iface", strcmp(next.iface, cur->iface) != 0);
+	reload_keep("tun", strcmp(next.tun, cur->tun) != 0);
+	reload_keep("tun-local", strcmp(next.tun_local, cur->tun_local) != 0);
+	reload_keep("tun-peer", strcmp(next.tun_peer, cur->tun_peer) != 0);
+	reload_keep("tun-local6", strcmp(next.tun_local6, cur->tun_local6) != 0);
+	reload_keep("tun-peer6", strcmp(next.tun_peer6, cur->tun_peer6) != 0);
+	reload_keep("manage-rules", next.manage_rules != cur->manage_rules);
+	reload_keep("set-forwarding", next.set_forwarding != cur->set_forwarding);
+	reload_keep("pcap", strcmp(next.pcap, cur->pcap) != 0);
 	if (next.conntrack_ack != s->cfg.conntrack_ack) {
 		s->cfg.conntrack_ack = next.conntrack_ack;
 		relay_set_conntrack_ack(s->relay, next.conntrack_ack);
-		add_name(changed, sizeof(changed), "conntrack-ack");
+		reload_changed(&ch, "conntrack-ack");
 	}
-	if (next.max_conns != s->cfg.max_conns) {
-		if (relay_set_max_conns(s->relay, next.max_conns) == 0) {
-			s->cfg.max_conns = next.max_conns;
-			add_name(changed, sizeof(changed), "max-conns");
-		} else {
-			log_warn("changing max-conns to %u needs a restart (the table holds %u, allocated at start); "
-				 "keeping the running value %u", next.max_conns, relay_conntable(s->relay)->cap,
-				 s->cfg.max_conns);
-		}
-	}
-	if (strcmp(next.handshake_packet, s->cfg.handshake_packet) != 0 ||
-	    (size_t)hs_len != s->handshake_len || memcmp(hs, s->handshake, (size_t)hs_len) != 0) {
-		memcpy(s->handshake, hs, (size_t)hs_len);
-		s->handshake_len = (size_t)hs_len;
-		snprintf(s->cfg.handshake_packet, sizeof(s->cfg.handshake_packet), "%s", next.handshake_packet);
-		relay_set_handshake(s->relay, s->handshake, (uint16_t)s->handshake_len);
-		add_name(changed, sizeof(changed), "handshake-packet");
-	}
+	reload_apply_common(&s->cfg, &next, s->relay, "fauxtcp-server", s->handshake, &s->handshake_len,
+			    hs, (size_t)hs_len, &ch);
 	relaytimer_update(&s->timer);
 	log_info("reloaded %s: changed %s; unchanged connections kept: %u", file,
-		 changed[0] ? changed : "nothing", relay_conntable(s->relay)->count);
+		 ch.names[0] ? ch.names : "nothing", relay_conntable(s->relay)->count);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
