@@ -167,10 +167,12 @@ uint8_t *txbatch_extend(struct txbatch *b, int fd, size_t len)
 static bool datagram_joins(const struct txbatch *b, int fd, size_t len,
 			   const struct sockaddr *to, socklen_t tolen)
 {
+	if (b->udp_gso_off || !b->n || b->fd != fd)
+		return false;
 	unsigned i = b->n - 1;
 	const struct msghdr *mh = &b->msgs[i].msg_hdr;
 
-	if (b->udp_gso_off || !b->n || b->fd != fd || !b->gso[i] || b->gso_closed[i] ||
+	if (!b->gso[i] || b->gso_closed[i] ||
 	    len > b->gso[i] || mh->msg_iovlen >= TXBATCH_UDP_MAX_SEGS)
 		return false;
 	size_t total = 0;
