@@ -205,29 +205,7 @@ static void resolve_remote(struct client *c)
  * (1500 bytes): its length, or -1 with one line in err. */
 static ssize_t read_handshake(const char *path, int family, uint8_t *buf, char *err, size_t len)
 {
-	size_t max = family == AF_INET6 ? 1440 : 1460;
-	struct stat st;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, len, "cannot read --handshake-packet %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if ((size_t)st.st_size > max) {
-		snprintf(err, len, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
-			 path, (long long)st.st_size, max);
-		close(fd);
-		return -1;
-	}
-	ssize_t n = read(fd, buf, 1500);
-	close(fd);
-	if (n < 0 || (size_t)n != (size_t)st.st_size) {
-		snprintf(err, len, "cannot read --handshake-packet %s: short read", path);
-		return -1;
-	}
-	return n;
+	return reload_read_handshake(path, family == AF_INET6 ? 1440 : 1460, buf, err, len);
 }
 
 static void load_handshake(struct client *c)

@@ -1,7 +1,12 @@
+#define _GNU_SOURCE
 #include "reload.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -51,4 +56,30 @@ void reload_apply_common(struct config *run, const struct config *next,
 		relay_set_handshake(r, run_hs, (uint16_t)hs_len);
 		reload_changed(ch, "handshake-packet");
 	}
+}
+
+ssize_t reload_read_handshake(const char *path, size_t max, uint8_t *buf, char *err, size_t len)
+{
+	struct stat st;
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, len, "cannot read --handshake-packet %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, len, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
+			 path, (long long)st.st_size, max);
+		close(fd);
+		return -1;
+	}
+	ssize_t n = read(fd, buf, 1500);
+	close(fd);
+	if (n < 0 || (size_t)n != (size_t)st.st_size) {
+		snprintf(err, len, "cannot read --handshake-packet %s: short read", path);
+		return -1;
+	}
+	return n;
 }

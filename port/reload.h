@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "relay.h"
@@ -31,5 +32,10 @@ void reload_apply_common(struct config *run, const struct config *next,
 			 struct relay *r, const char *ident, uint8_t *run_hs,
 			 size_t *run_hs_len, const uint8_t *hs, size_t hs_len,
 			 struct reload_changes *ch);
+
+/* The --handshake-packet file into buf (1500 bytes), at start and on a
+ * reload: its length, or -1 with one line in err (missing, unreadable, or
+ * more than max bytes: one segment). */
+ssize_t reload_read_handshake(const char *path, size_t max, uint8_t *buf, char *err, size_t len);
 
 #endif

@@ -131,29 +131,7 @@ static ssize_t read_handshake(const struct server *s, const char *path, uint8_t 
 {
 	/* One segment on a 1500-byte link, IPv6 unless -4 (spec: Optional
 	 * handshake packet: it is never split). */
-	size_t max = s->cfg.ipv4_only ? 1460 : 1440;
-	struct stat st;
-
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, len, "cannot read --handshake-packet %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if ((size_t)st.st_size > max) {
-		snprintf(err, len, "--handshake-packet %s is %lld bytes, more than one segment (%zu); shorten it",
-			 path, (long long)st.st_size, max);
-		close(fd);
-		return -1;
-	}
-	ssize_t n = read(fd, buf, 1500);
-	close(fd);
-	if (n < 0 || (size_t)n != (size_t)st.st_size) {
-		snprintf(err, len, "cannot read --handshake-packet %s: short read", path);
-		return -1;
-	}
-	return n;
+	return reload_read_handshake(path, s->cfg.ipv4_only ? 1460 : 1440, buf, err, len);
 }
 
 static void load_handshake(struct server *s)
