@@ -80,12 +80,16 @@ ip -n "$ns" link set v0 up
 # root, and as the systemd unit runs it: a user with CAP_NET_RAW only.
 guard_pattern="cannot guard local ports: the kernel lacks TCP-MD5 \(CONFIG_TCP_MD5SIG, or FIPS mode\).*use a kernel with CONFIG_TCP_MD5SIG=y"
 if [ -x "$nomd5" ]; then
-	nomd5=$(realpath "$nomd5")
+	# A copy beside the client's: nobody (uid 65534) must reach it, and a
+	# build tree under a private directory (mktemp -d) is out of its reach.
+	cp "$(realpath "$nomd5")" "$tmp/nomd5"
+	cp "$client" "$tmp/fauxtcp-client"
+	nomd5=$tmp/nomd5
 	expect "guard impossible (root)" "$guard_pattern" \
 		n "$nomd5" "$client" -l 127.0.0.1:4004 -r 192.0.2.2:4567
 	expect "guard impossible (CAP_NET_RAW only)" "$guard_pattern" \
 		n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_raw \
-		--ambient-caps=+net_raw --bounding-set=-all,+net_raw "$nomd5" "$client" -l 127.0.0.1:4004 -r 192.0.2.2:4567
+		--ambient-caps=+net_raw --bounding-set=-all,+net_raw "$nomd5" "$tmp/fauxtcp-client" -l 127.0.0.1:4004 -r 192.0.2.2:4567
 else
 	echo "FAIL guard impossible: no nomd5 at $nomd5 (set NOMD5)"
 	fail=$((fail + 1))
