@@ -90,6 +90,11 @@ expect "altered DF bit is caught" 1 \
 expect "altered payload is caught" 1 '^frame 4: tcp\.checksum: .*; tcp\.payload: .*first difference at byte 28\)$' -- \
 	lp --self-test --pcap "$FIXTURES/${PCAP[f]}" \
 	--mutate 4:tcp.payload=5345525645522d48454c4c4f2d6162636465666768696a6b6c6d6e6f71
+expect "an ack ending an earlier client segment passes, with a note" 0 \
+	'^note: frame 7 acks 21, the end of an earlier client segment, where the capture acks 121' -- \
+	lp --self-test --pcap "$FIXTURES/${PCAP[f]}" --mutate 7:tcp.ack=21
+expect "an ack ending no client segment is caught" 1 '^frame 7: tcp\.ack: expected 121, got 50; ' -- \
+	lp --self-test --pcap "$FIXTURES/${PCAP[f]}" --mutate 7:tcp.ack=50
 expect "dropped answer is missing" 1 '^frame 2: missing: ' -- \
 	lp --self-test --pcap "$FIXTURES/${PCAP[d1]}" --mutate 2:drop
 expect "duplicate answer is caught" 1 '^extra: unexpected frame' -- \
