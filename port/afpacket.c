@@ -83,15 +83,6 @@ int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
 		goto fail;
 	}
 	a->gso_enabled = true;
-	const char *ring = getenv("FAUXTCP_RX_RING");
-	if (ethernet && ring && strcmp(ring, "v3") == 0) {
-		rc = afring_open(&a->ring, a->fd, 8, 256 << 10);
-		if (rc)
-			log_warn("packet socket: no receive ring (%s); using recvmmsg", strerror(-rc));
-		else
-			log_info("packet socket: TPACKET_V3 receive ring, %u blocks of %zu KiB",
-				 a->ring.blocks, a->ring.block_size >> 10);
-	}
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
@@ -104,7 +95,6 @@ int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
 	}
 	return 0;
 fail:
-	afring_close(&a->ring);
 	close(a->fd);
 	a->fd = -1;
 	return rc;
@@ -253,11 +243,6 @@ static void rx_frame(struct afpacket *a, const uint8_t *buf, size_t n)
 		  a->ethernet, a->scratch, sizeof(a->scratch), emit_segment, a, &a->gro);
 }
 
-static void rx_ring_frame(void *ctx, const uint8_t *buf, size_t n)
-{
-	rx_frame(ctx, buf, n);
-}
-
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct afpacket *a = h->data;
@@ -265,11 +250,6 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status < 0) {
 		log_error("packet socket: %s", uv_strerror(status));
-		return;
-	}
-	if (a->ring.map) {
-		afring_drain(&a->ring, a->ring.blocks, rx_ring_frame, a);
-		relaytimer_update(a->timer);
 		return;
 	}
 	for (int round = 0; round < AFPACKET_ROUNDS; round++) {
@@ -321,7 +301,6 @@ void afpacket_close(struct afpacket *a)
 		uv_close((uv_handle_t *)&a->poll, NULL);
 		a->polling = false;
 	}
-	afring_close(&a->ring);
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;
@@ -341,7 +320,6 @@ void afpacket_destroy(struct afpacket *a)
 	a->netif = NULL;
 	if (a->tx)
 		txbatch_flush(a->tx);
-	afring_close(&a->ring);
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "afring.h"
 #include "ethif.h"
 #include "gro.h"
 #include "gso.h"
@@ -40,7 +39,6 @@ struct afpacket {
 	struct pcapdump *pcap;
 	struct gro_stats gro;
 	uint64_t rx_frames, rx_errors, tx_frames;
-	struct afring ring; /* mapped: frames are read there, not with recvmmsg */
 	/* Transmit: back-to-back data segments of a connection leave as one
 	 * GSO super-packet (core/gso), the open one being the batch's last
 	 * message, its headers at gso_hdrs. */
