@@ -85,22 +85,6 @@ static bool find_l3(const uint8_t *f, size_t len, bool ether, size_t *l3)
 	return true;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
 static void wr16(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -167,13 +151,13 @@ static bool fixup(uint8_t *f, size_t len, bool ether, bool zerolen,
 		vh->csum_offset = 16;
 		if ((ip[0] >> 4) == 4) {
 			wr16(ip + 10, 0);
-			wr16(ip + 10, (uint16_t)~fold(sum16(ip, ihl, 0)));
-			acc = sum16(ip + 12, 8, 0);
+			wr16(ip + 10, wire_csum_fin(wire_csum_add(0, ip, ihl)));
+			acc = wire_csum_add(0, ip + 12, 8);
 		} else {
-			acc = sum16(ip + 8, 32, 0);
+			acc = wire_csum_add(0, ip + 8, 32);
 		}
 		acc += 6 + (uint32_t)tl;
-		wr16(tcp + 16, fold(acc));
+		wr16(tcp + 16, (uint16_t)~wire_csum_fin(acc));
 	}
 	return true;
 }

@@ -15,8 +15,7 @@ static void wr32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
 
-/* RFC 1071, big-endian words. */
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+uint32_t wire_csum_add(uint32_t acc, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i + 1 < n; i += 2)
 		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
@@ -25,7 +24,7 @@ static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
 	return acc;
 }
 
-static uint16_t fin(uint32_t acc)
+uint16_t wire_csum_fin(uint32_t acc)
 {
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
@@ -115,8 +114,8 @@ int wire_parse(const uint8_t *f, size_t len, bool ether, struct wire_pkt *o)
 
 static uint32_t tcp_pseudo(const struct wire_pkt *w, size_t tcp_len)
 {
-	uint32_t acc = sum16(w->src, w->addr_len, 0);
-	acc = sum16(w->dst, w->addr_len, acc);
+	uint32_t acc = wire_csum_add(0, w->src, w->addr_len);
+	acc = wire_csum_add(acc, w->dst, w->addr_len);
 	acc += 6;
 	acc += (uint32_t)(tcp_len >> 16) + (uint32_t)(tcp_len & 0xffff);
 	return acc;
@@ -141,13 +140,13 @@ void wire_fix_checksums(uint8_t *f, size_t len, bool ether)
 	uint8_t *ip = f + w.ip_off;
 	if (w.version == 4) {
 		wr16(ip + 10, 0);
-		wr16(ip + 10, fin(sum16(ip, (size_t)w.ihl * 4, 0)));
+		wr16(ip + 10, wire_csum_fin(wire_csum_add(0, ip, (size_t)w.ihl * 4)));
 	}
 	if (!w.is_tcp)
 		return;
 	tcp_span(&w, f, &t, &tl);
 	wr16(t + 16, 0);
-	wr16(t + 16, fin(sum16(t, tl, tcp_pseudo(&w, tl))));
+	wr16(t + 16, wire_csum_fin(wire_csum_add(tcp_pseudo(&w, tl), t, tl)));
 }
 
 bool wire_checksums_ok(const uint8_t *f, size_t len, bool ether)
@@ -159,12 +158,12 @@ bool wire_checksums_ok(const uint8_t *f, size_t len, bool ether)
 	if (wire_parse(f, len, ether, &w) != 0)
 		return false;
 	const uint8_t *ip = f + w.ip_off;
-	if (w.version == 4 && fin(sum16(ip, (size_t)w.ihl * 4, 0)) != 0)
+	if (w.version == 4 && wire_csum_fin(wire_csum_add(0, ip, (size_t)w.ihl * 4)) != 0)
 		return false;
 	if (!w.is_tcp)
 		return true;
 	tcp_span(&w, f, &t, &tl);
-	return fin(sum16(t, tl, tcp_pseudo(&w, tl))) == 0;
+	return wire_csum_fin(wire_csum_add(tcp_pseudo(&w, tl), t, tl)) == 0;
 }
 
 #define FIELD(name, a, b)                                                     \

@@ -38,6 +38,12 @@ struct wire_pkt {
 /* Parses an Ethernet frame (ether) or a bare IP packet. 0 or -1. */
 int wire_parse(const uint8_t *frame, size_t len, bool ether,
 	       struct wire_pkt *out);
+/* RFC 1071: acc plus the big-endian 16-bit words of p, an odd last byte
+ * padded with zero. */
+uint32_t wire_csum_add(uint32_t acc, const uint8_t *p, size_t n);
+/* The sum folded to 16 bits and complemented: a checksum field's value,
+ * or 0 over data whose checksum verifies. */
+uint16_t wire_csum_fin(uint32_t acc);
 /* Recomputes the IPv4 header and TCP checksums of a frame in place. */
 void wire_fix_checksums(uint8_t *frame, size_t len, bool ether);
 /* Whether the IP header and TCP checksums of the frame verify. */

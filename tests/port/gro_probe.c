@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "gro.h"
+#include "wire.h"
 
 #define SPORT 4567
 #define DPORT 40000
@@ -58,24 +59,6 @@ struct flow {
 	int family;
 	size_t count, size;
 };
-
-static uint32_t sum_add(uint32_t acc, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static uint16_t sum_fin(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)~acc;
-}
 
 static void w16(uint8_t *p, uint32_t v)
 {
@@ -112,8 +95,8 @@ static size_t build(const struct flow *f, size_t i, uint8_t *fr)
 		fr[23] = 6;
 		memcpy(fr + 26, s4, 4);
 		memcpy(fr + 30, d4, 4);
-		w16(fr + 24, sum_fin(sum_add(0, fr + 14, 20)));
-		acc = sum_add(sum_add(0, s4, 4), d4, 4);
+		w16(fr + 24, wire_csum_fin(wire_csum_add(0, fr + 14, 20)));
+		acc = wire_csum_add(wire_csum_add(0, s4, 4), d4, 4);
 	} else {
 		fr[14] = 0x60;
 		w16(fr + 18, (uint32_t)tl);
@@ -121,7 +104,7 @@ static size_t build(const struct flow *f, size_t i, uint8_t *fr)
 		fr[21] = 64;
 		memcpy(fr + 22, s6, 16);
 		memcpy(fr + 38, d6, 16);
-		acc = sum_add(sum_add(0, s6, 16), d6, 16);
+		acc = wire_csum_add(wire_csum_add(0, s6, 16), d6, 16);
 	}
 	w16(fr + tcp, SPORT);
 	w16(fr + tcp + 2, DPORT);
@@ -133,7 +116,7 @@ static size_t build(const struct flow *f, size_t i, uint8_t *fr)
 	for (k = 0; k < f->size; k++)
 		fr[tcp + 20 + k] = (uint8_t)(i * 31 + k * 7 + (k >> 8));
 	acc += 6 + (uint32_t)tl;
-	w16(fr + tcp + 16, sum_fin(sum_add(acc, fr + tcp, tl)));
+	w16(fr + tcp + 16, wire_csum_fin(wire_csum_add(acc, fr + tcp, tl)));
 	return tcp + tl;
 }
 
@@ -307,21 +290,21 @@ static int verify_seg(void *ctx, const uint8_t *seg, size_t len,
 		goto bad;
 	if ((seg[l3] >> 4) == 4) {
 		l4 = l3 + (size_t)(seg[l3] & 15) * 4;
-		if (len < l4 + 20 || sum_fin(sum_add(0, seg + l3, l4 - l3)))
+		if (len < l4 + 20 || wire_csum_fin(wire_csum_add(0, seg + l3, l4 - l3)))
 			goto bad;
 		tl = (size_t)((seg[l3 + 2] << 8) | seg[l3 + 3]) - (l4 - l3);
-		acc = sum_add(0, seg + l3 + 12, 8);
+		acc = wire_csum_add(0, seg + l3 + 12, 8);
 	} else {
 		l4 = l3 + 40;
 		if (len < l4 + 20)
 			goto bad;
 		tl = (size_t)((seg[l3 + 4] << 8) | seg[l3 + 5]);
-		acc = sum_add(0, seg + l3 + 8, 32);
+		acc = wire_csum_add(0, seg + l3 + 8, 32);
 	}
 	if (l4 + tl > len)
 		goto bad;
 	acc += 6 + (uint32_t)tl;
-	if (sum_fin(sum_add(acc, seg + l4, tl)))
+	if (wire_csum_fin(wire_csum_add(acc, seg + l4, tl)))
 		goto bad;
 	seq = (uint32_t)seg[l4 + 4] << 24 | (uint32_t)seg[l4 + 5] << 16 |
 	      (uint32_t)seg[l4 + 6] << 8 | seg[l4 + 7];

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gro.h"
+#include "wire.h"
 
 #define MAXSEGS 80000
 #define CAP 70000
@@ -34,25 +35,6 @@ static const uint8_t a4[4] = {192, 0, 2, 1}, b4[4] = {192, 0, 2, 2};
 static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
-/* Straight RFC 1071: big-endian 16-bit words, odd byte padded. */
-static uint32_t rfc1071_add(uint32_t acc, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static uint16_t rfc1071_fin(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)~acc;
-}
-
 static void wr16(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -70,11 +52,11 @@ static uint32_t pseudo(const struct seg_spec *s, size_t tcplen)
 	uint32_t acc = 0;
 
 	if (s->family == 4) {
-		acc = rfc1071_add(acc, a4, 4);
-		acc = rfc1071_add(acc, b4, 4);
+		acc = wire_csum_add(acc, a4, 4);
+		acc = wire_csum_add(acc, b4, 4);
 	} else {
-		acc = rfc1071_add(acc, a6, 16);
-		acc = rfc1071_add(acc, b6, 16);
+		acc = wire_csum_add(acc, a6, 16);
+		acc = wire_csum_add(acc, b6, 16);
 	}
 	return acc + 6 + (uint32_t)(tcplen >> 16) + (uint32_t)(tcplen & 0xffff);
 }
@@ -109,7 +91,7 @@ static size_t build(uint8_t *f, const struct seg_spec *s, const uint8_t *pl,
 		f[ip + 9] = 6;
 		memcpy(f + ip + 12, a4, 4);
 		memcpy(f + ip + 16, b4, 4);
-		wr16(f + ip + 10, rfc1071_fin(rfc1071_add(0, f + ip, 20)));
+		wr16(f + ip + 10, wire_csum_fin(wire_csum_add(0, f + ip, 20)));
 	} else {
 		f[ip] = 0x60;
 		f[ip + 1] = 0x0a; /* some traffic class and flow label */
@@ -140,7 +122,7 @@ static size_t build(uint8_t *f, const struct seg_spec *s, const uint8_t *pl,
 	}
 	memcpy(f + tcp + thl, pl, n);
 	wr16(f + tcp + 16,
-	     rfc1071_fin(rfc1071_add(pseudo(s, thl + n), f + tcp, thl + n)));
+	     wire_csum_fin(wire_csum_add(pseudo(s, thl + n), f + tcp, thl + n)));
 	return tcp + thl + n;
 }
 
@@ -514,12 +496,12 @@ static void make_partial(uint8_t *f, size_t l3, uint8_t family, size_t l4_len,
 	uint32_t acc = 0;
 
 	if (family == 4) {
-		acc = rfc1071_add(acc, f + l3 + 12, 8);
+		acc = wire_csum_add(acc, f + l3 + 12, 8);
 	} else {
-		acc = rfc1071_add(acc, f + l3 + 8, 32);
+		acc = wire_csum_add(acc, f + l3 + 8, 32);
 	}
 	acc += proto + (uint32_t)l4_len;
-	wr16(f + field, (uint16_t)~rfc1071_fin(acc));
+	wr16(f + field, (uint16_t)~wire_csum_fin(acc));
 }
 
 Test(gro, needs_csum_is_completed)
@@ -546,7 +528,7 @@ Test(gro, needs_csum_is_completed)
 		cr_assert_eq(cap.flags[0], GRO_CSUM_OK);
 		expect_bytes(0, good, len);
 		/* and the checksum verifies, by the test's own sum */
-		cr_assert_eq(rfc1071_fin(rfc1071_add(pseudo(&s4, 20 + n),
+		cr_assert_eq(wire_csum_fin(wire_csum_add(pseudo(&s4, 20 + n),
 						     cap.seg[0] + 34, 20 + n)),
 			     0);
 
@@ -582,15 +564,15 @@ Test(gro, needs_csum_udp)
 	good[9] = 17;
 	memcpy(good + 12, a4, 4);
 	memcpy(good + 16, b4, 4);
-	wr16(good + 10, rfc1071_fin(rfc1071_add(0, good, 20)));
+	wr16(good + 10, wire_csum_fin(wire_csum_add(0, good, 20)));
 	wr16(good + 20, 51820);
 	wr16(good + 22, 4000);
 	wr16(good + 24, (uint32_t)(8 + n));
 	memcpy(good + 28, payload, n);
-	acc = rfc1071_add(0, a4, 4);
-	acc = rfc1071_add(acc, b4, 4);
+	acc = wire_csum_add(0, a4, 4);
+	acc = wire_csum_add(acc, b4, 4);
 	acc += 17 + 8 + (uint32_t)n;
-	wr16(good + 26, rfc1071_fin(rfc1071_add(acc, good + 20, 8 + n)));
+	wr16(good + 26, wire_csum_fin(wire_csum_add(acc, good + 20, 8 + n)));
 	memcpy(f, good, len);
 	make_partial(f, 0, 4, 8 + n, 26, 17);
 	cr_assert_eq(split(&vh, f, len, false, sizeof(scratch), NULL), 0);
@@ -600,9 +582,9 @@ Test(gro, needs_csum_udp)
 	 * written 0xffff, as 0 would mean "no checksum". */
 	wr16(good + 28, 0);
 	wr16(good + 26, 0);
-	sum = (uint16_t)~rfc1071_fin(rfc1071_add(acc, good + 20, 8 + n));
+	sum = (uint16_t)~wire_csum_fin(wire_csum_add(acc, good + 20, 8 + n));
 	wr16(good + 28, 0xffffu - sum); /* brings the sum to 0xffff */
-	cr_assert_eq(rfc1071_fin(rfc1071_add(acc, good + 20, 8 + n)), 0);
+	cr_assert_eq(wire_csum_fin(wire_csum_add(acc, good + 20, 8 + n)), 0);
 	wr16(good + 26, 0xffff);
 	memcpy(f, good, len);
 	make_partial(f, 0, 4, 8 + n, 26, 17);
