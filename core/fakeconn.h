@@ -81,6 +81,7 @@ struct fakeconn {
 	struct fakeconn *tprev, *tnext; /* timer list */
 	uint8_t timer_list;             /* which list: 0 none, 1 handshake, 2 idle */
 	int32_t pend_head, pend_tail;   /* client: datagrams held while connecting */
+	bool warm; /* client: established, not heard from the server since (relay.h) */
 	void *user;                     /* the daemon's per-connection state */
 	struct fakeconn_stats stats;
 };

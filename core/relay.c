@@ -26,7 +26,7 @@ u32_t sys_now(void)
 	return (u32_t)lwip_clock_ms;
 }
 
-enum { TL_NONE = 0, TL_HANDSHAKE = 1, TL_IDLE = 2 };
+enum { TL_NONE = 0, TL_HANDSHAKE = 1, TL_IDLE = 2, TL_WARM = 3 };
 
 struct timer_list {
 	struct fakeconn *head, *tail;
@@ -47,7 +47,7 @@ struct relay {
 	struct raw_pcb *icmp4_pcb;
 	uint16_t path_mtu[2]; /* [0] IPv4, [1] IPv6: learnt from ICMP, 0 = link's */
 	struct conntable ct;
-	struct timer_list lists[3];
+	struct timer_list lists[4];
 	struct relay_stats stats;
 	uint64_t now;
 	/* Client: after a failed handshake, new connections wait this long
@@ -73,8 +73,9 @@ static void set_now(struct relay *r, uint64_t now)
 	r->now = now;
 }
 
-/* ---- timer lists: handshake waits all last 1 s and idle deadlines all
- * move by the same amount, so appending keeps each list sorted. ---- */
+/* ---- timer lists: handshake waits all last 1 s, warm holds all
+ * RELAY_WARM_MS, and idle deadlines all move by the same amount, so
+ * appending keeps each list sorted. ---- */
 
 static void tl_unlink(struct relay *r, struct fakeconn *c)
 {
@@ -111,6 +112,8 @@ static void tl_append(struct relay *r, struct fakeconn *c, uint8_t which)
 
 static void touch(struct relay *r, struct fakeconn *c)
 {
+	if (c->warm)
+		return; /* on TL_WARM until warm_end() */
 	tl_append(r, c, c->state == FAKECONN_ESTABLISHED ? TL_IDLE
 							 : TL_HANDSHAKE);
 }
@@ -257,6 +260,7 @@ static void finish(struct relay *r, struct fakeconn *c,
 		c->stats.pending_dropped++;
 		r->stats.pending_dropped++;
 	}
+	c->warm = false;
 	tl_unlink(r, c);
 	if (r->hooks.conn_event)
 		r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_CLOSED, reason);
@@ -288,6 +292,31 @@ static void on_established(struct relay *r, struct fakeconn *c)
 		send_payload(r, c, r->handshake, r->cfg.handshake_len);
 	while ((p = pend_pop(r, c)) != NULL)
 		send_payload(r, c, p->data, p->len);
+	if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff) {
+		c->warm = true;
+		c->deadline = r->now + RELAY_WARM_MS;
+		tl_append(r, c, TL_WARM);
+	}
+}
+
+/* The server has shown a conntrack its window, or had the time to: what
+ * the warm hold kept goes out. */
+static void warm_end(struct relay *r, struct fakeconn *c)
+{
+	struct pending *p;
+
+	c->warm = false;
+	touch(r, c);
+	while ((p = pend_pop(r, c)) != NULL)
+		send_payload(r, c, p->data, p->len);
+}
+
+/* Whether a datagram of len bytes must wait for warm_end(): it would take
+ * the connection past RELAY_WARM_BYTES (seq counts from 1 after the SYN),
+ * or others already wait. */
+static bool warm_holds(const struct fakeconn *c, size_t len)
+{
+	return c->warm && (c->pend_head >= 0 || (uint64_t)(uint32_t)(c->seq - 1u) + len > RELAY_WARM_BYTES);
 }
 
 /* A conntrack learns the server's window from its unscaled SYN|ACK and
@@ -382,10 +411,15 @@ static void on_segment(struct relay *r, const struct segment *s)
 	r->stats.segs_in++;
 	struct fakeconn *c = conntable_find(&r->ct, &s->t);
 	if (c) {
+		/* Not the SYN|ACK that starts the hold, nor an RST (which proves
+		 * nothing); a close clears warm in finish(). */
+		bool heard = c->warm && !(s->flags & SEG_RST);
 		if (!(s->flags & SEG_RST))
 			r->last_heard = r->now;
 		unsigned act = fakeconn_input(c, r->now, s, &tx, &reason);
 		apply(r, c, act, &tx, s, reason);
+		if (heard && c->warm)
+			warm_end(r, c);
 		return;
 	}
 	if (r->cfg.role == RELAY_CLIENT && !from_server(r, &s->t)) {
@@ -807,9 +841,14 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 		if (err)
 			return err;
 	}
-	if (c->state == FAKECONN_ESTABLISHED)
+	if (c->state != FAKECONN_ESTABLISHED)
+		return pend_push(r, c, data, len);
+	if (!warm_holds(c, len))
 		return send_payload(r, c, data, len);
-	return pend_push(r, c, data, len);
+	int err = pend_push(r, c, data, len);
+	if (!err)
+		r->stats.warm_held++;
+	return err;
 }
 
 int relay_client_probe(struct relay *r, uint64_t now)
@@ -867,6 +906,8 @@ void relay_poll(struct relay *r, uint64_t now)
 	sys_check_timeouts();
 	while ((c = r->lists[TL_HANDSHAKE].head) && c->deadline <= now)
 		run_timeout(r, c);
+	while ((c = r->lists[TL_WARM].head) && c->deadline <= now)
+		warm_end(r, c);
 	while ((c = r->lists[TL_IDLE].head) &&
 	       c->last_active + r->cfg.idle_ms <= now)
 		run_timeout(r, c);
@@ -884,6 +925,8 @@ uint64_t relay_next_deadline(const struct relay *r)
 	u32_t lwip_sleep = sys_timeouts_sleeptime();
 
 	if ((c = r->lists[TL_HANDSHAKE].head) && c->deadline < next)
+		next = c->deadline;
+	if ((c = r->lists[TL_WARM].head) && c->deadline < next)
 		next = c->deadline;
 	if ((c = r->lists[TL_IDLE].head) && c->last_active + r->cfg.idle_ms < next)
 		next = c->last_active + r->cfg.idle_ms;

@@ -83,6 +83,7 @@ struct relay_stats {
 	uint64_t path_mtu_updates;
 	uint64_t evicted; /* idle connections closed to make room */
 	uint64_t conntrack_acks; /* pure ACKs sent for a conntrack's sake */
+	uint64_t warm_held;      /* client: datagrams the warm hold delayed */
 	uint64_t claim_failed;   /* client: no port could be guarded */
 	uint64_t backoff_dropped; /* client: datagrams of new peers while
 	                           * waiting to retry an unreachable server */
@@ -97,6 +98,17 @@ struct relay_stats {
  * server coming back is seen within a second plus a round trip. */
 #define RELAY_BACKOFF_MIN_MS 250u
 #define RELAY_BACKOFF_MAX_MS 1000u
+
+/* Client: a conntrack on the path knows only the SYN|ACK's unscaled
+ * 64 KiB window until a later segment of the server's shows the scaled
+ * one, and marks data beyond it INVALID (a NAT then passes it
+ * untranslated and the server answers it as a stray, resetting the
+ * connection). So a new connection sends at most RELAY_WARM_BYTES and
+ * holds the rest (in the pending queue) until the server's first segment
+ * after the handshake (fauxtcp-server's ACK on accept, or data), or
+ * RELAY_WARM_MS for a server that sends nothing (phantun_server). */
+#define RELAY_WARM_BYTES 60000u
+#define RELAY_WARM_MS 200u
 
 #define RELAY_PENDING_SLOTS 256
 #define RELAY_PENDING_PER_CONN 32

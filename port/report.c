@@ -73,7 +73,8 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 void report_counters(struct status_buf *b, const struct relay_stats *st)
 {
 	status_printf(b,
-		      "segments: in %llu, out %llu (of which pure ACKs for a conntrack %llu)\n"
+		      "segments: in %llu, out %llu (of which pure ACKs for a conntrack %llu); "
+		      "datagrams held until the server was heard %llu\n"
 		      "drops: too big %llu, bad checksum %llu, malformed %llu, not TCP %llu, "
 		      "stray (not our port) %llu, not from the server %llu, table full %llu, "
 		      "ports exhausted %llu, port not guardable %llu, dropped while connecting %llu, "
@@ -81,7 +82,7 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 		      "resets: received %llu, strays answered %llu, stray RSTs ignored %llu, bad SYNs answered %llu; "
 		      "handshakes failed %llu, idle closes %llu, evicted (table full) %llu\n",
 		      (unsigned long long)st->segs_in, (unsigned long long)st->segs_out,
-		      (unsigned long long)st->conntrack_acks,
+		      (unsigned long long)st->conntrack_acks, (unsigned long long)st->warm_held,
 		      (unsigned long long)st->too_big, (unsigned long long)st->drop_checksum,
 		      (unsigned long long)st->drop_truncated + (unsigned long long)st->drop_bad_header,
 		      (unsigned long long)st->drop_not_tcp, (unsigned long long)st->drop_foreign,

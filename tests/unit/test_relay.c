@@ -630,3 +630,75 @@ Test(relay, icmp_fragmentation_needed_lowers_the_path_mtu)
 	cr_assert_eq(testnet_datagram(&n, 40001, big, 1400), -EMSGSIZE);
 	cr_assert_eq(testnet_datagram(&n, 40001, big, 960), 0);
 }
+
+/* A flood opening a connection: what goes out before the server's first
+ * segment after the handshake stays inside the 64 KiB a conntrack learnt
+ * from the SYN|ACK; the rest waits for that segment, in order. */
+static uint16_t warm_flood(unsigned count, size_t *sent_first)
+{
+	static uint8_t payload[1400];
+
+	client_setup(8);
+	uint16_t port = client_established(0);
+	size_t before = n.ntx;
+	for (unsigned i = 0; i < count; i++) {
+		payload[0] = (uint8_t)i;
+		cr_assert_eq(testnet_datagram(&n, 40001, payload, sizeof(payload)), 0, "sent or held");
+	}
+	*sent_first = n.ntx - before;
+	return port;
+}
+
+static void assert_in_order(size_t from, unsigned first_index, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct wire_pkt w;
+		struct testnet_frame *f = &n.tx[from + i];
+		cr_assert_eq(wire_parse(f->data, f->len, n.cfg.ether, &w), 0);
+		cr_assert_eq(w.payload_len, 1400);
+		cr_assert_eq(w.payload[0], (uint8_t)(first_index + i), "frame %zu out of order", from + i);
+		cr_assert_eq(w.seq, 3u + (uint32_t)(first_index + i) * 1400u);
+	}
+}
+
+Test(relay, warm_hold_keeps_a_new_flood_inside_the_synack_window)
+{
+	size_t first;
+	uint16_t port = warm_flood(50, &first);
+	/* "hi" took 2 bytes: 42 x 1400 more fit in 60000, the 43rd does not. */
+	cr_assert_eq(first, 42, "first %zu", first);
+	cr_assert_eq(relay_stats(n.relay)->pending_dropped, 0);
+	cr_assert_eq(relay_stats(n.relay)->warm_held, 8);
+	size_t before = n.ntx;
+	/* fauxtcp-server's ACK on accept (or any segment of the server's). */
+	send_seg(srv4, cli4, 4567, port, 1, 3, SEG_ACK, NULL, 0);
+	cr_assert_eq(n.ntx - before, 8, "the 8 held datagrams leave at once");
+	assert_in_order(before, 42, 8);
+	before = n.ntx;
+	cr_assert_eq(testnet_datagram(&n, 40001, "after", 5), 0);
+	cr_assert_eq(n.ntx - before, 1, "no hold once the server spoke");
+}
+
+Test(relay, warm_hold_ends_after_its_time_for_a_silent_server)
+{
+	size_t first;
+	warm_flood(45, &first);
+	cr_assert_eq(first, 42, "first %zu", first);
+	size_t before = n.ntx;
+	testnet_advance(&n, n.now + RELAY_WARM_MS - 1);
+	cr_assert_eq(n.ntx, before, "phantun_server sends nothing: still held");
+	testnet_advance(&n, n.now + 1);
+	cr_assert_eq(n.ntx - before, 3);
+	assert_in_order(before, 42, 3);
+}
+
+Test(relay, warm_hold_is_bounded_by_the_pending_queue)
+{
+	size_t first;
+	warm_flood(42 + RELAY_PENDING_PER_CONN, &first);
+	cr_assert_eq(first, 42, "first %zu", first);
+	cr_assert_eq(relay_stats(n.relay)->pending_dropped, 0);
+	static uint8_t more[1400];
+	cr_assert_eq(testnet_datagram(&n, 40001, more, sizeof(more)), -ENOBUFS);
+	cr_assert_eq(relay_stats(n.relay)->pending_dropped, 1);
+}
