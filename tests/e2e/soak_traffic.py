@@ -27,7 +27,6 @@ import argparse
 import array
 import bisect
 import collections
-import datetime
 import json
 import math
 import os
