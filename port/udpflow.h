@@ -12,9 +12,11 @@
 
 #include "relay.h"
 #include "txbatch.h"
+#include "udprx.h"
 
 struct udpflow {
-	uv_udp_t udp;
+	struct udprx sock; /* first: its poll handle is the flow, for free() */
+	uv_loop_t *loop;
 	struct relay *relay;
 	struct fakeconn *conn; /* NULL once the connection is gone */
 	struct txbatch *tx;    /* the server's */

@@ -14,9 +14,11 @@
 #include "relay.h"
 #include "relaytimer.h"
 #include "txbatch.h"
+#include "udprx.h"
 
 struct udpside {
-	uv_udp_t udp;
+	struct udprx sock;
+	uv_loop_t *loop;
 	struct relay *relay;
 	struct relaytimer *timer;
 	struct txbatch *tx_batch; /* the daemon's */
