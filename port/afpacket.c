@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "gso.h"
 #include "log.h"
+#include "pollerr.h"
 #include "sockbuf.h"
 #include "lwip/pbuf.h"
 
@@ -249,8 +250,14 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0) {
-		log_error("packet socket: %s", uv_strerror(status));
-		return;
+		int err = pollerr_resume(h, a->fd, status, on_readable);
+		if (err == status) {
+			log_error("packet socket: %s; no longer reading it", uv_strerror(status));
+			return;
+		}
+		/* ENETDOWN: the interface went down; the kernel delivers
+		 * again once it is up, and netwatch follows the path. */
+		log_debug("packet socket: %s", uv_strerror(err));
 	}
 	for (int round = 0; round < AFPACKET_ROUNDS; round++) {
 		struct mmsghdr mm[AFPACKET_RX_BATCH];

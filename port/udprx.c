@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pollerr.h"
 #include "sockbuf.h"
 
 #define UDPRX_BATCH 16
@@ -41,22 +42,12 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0) {
-		/* libuv stops a poll handle on POLLERR. On a UDP socket that is
-		 * a pending error (ECONNREFUSED from the remote's port
-		 * unreachable, on a connected socket): SO_ERROR reads and
-		 * clears it, and reading goes on. Anything else stops it. */
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || !soerr) {
-			u->polling = false;
-			u->error(u->ctx, status);
+		int err = pollerr_resume(&u->poll, u->fd, status, on_readable);
+		if (err == status)
+			u->polling = false; /* libuv stopped it for good */
+		u->error(u->ctx, err);
+		if (!u->polling)
 			return;
-		}
-		u->error(u->ctx, -soerr);
-		if (!u->polling || uv_poll_start(&u->poll, UV_READABLE, on_readable) < 0) {
-			u->polling = false;
-			return;
-		}
 	}
 	for (int round = 0; round < UDPRX_ROUNDS; round++) {
 		struct mmsghdr mm[UDPRX_BATCH];

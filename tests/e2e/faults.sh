@@ -273,6 +273,20 @@ check "client logged the path lost and back" \
 		new_lines "$clog" "$n0" | grep -q "route to 203.0.113.2: interface c0"'
 end_fault
 
+# ---- 3b. the same link flaps: down and up again, routes back, within a
+# few ms, inside netwatch's 100 ms debounce. The kernel reports ENETDOWN
+# on the packet socket (libuv then stops polling it unless told again:
+# port/pollerr) and flushes the next hop's neighbour entry (so netwatch
+# may rebuild the link as well). Either way echoes must resume. ----
+fault "3b client WAN link flap (down and up within ms)"
+t=$(now)
+c sh -c 'ip link set c0 down && ip link set c0 up &&
+	ip route replace default via 198.51.100.1 dev c0 &&
+	ip -6 route replace default via 2001:db8:1::1 dev c0'
+recovered "$t" "after the flap"
+check "client still running" kill -0 "$client_pid"
+end_fault
+
 # ---- 4. the client's address changes (and back) ----
 fault "4 client address change"
 # (the primary first: with promote_secondaries off the kernel would
