@@ -1,0 +1,138 @@
+/*
+ * udprx against the kernel's loopback: batches arrive whole and in order,
+ * and a connected socket's pending error (ECONNREFUSED after the peer's
+ * port unreachable, for which libuv stops a poll handle) is reported
+ * without deafening the socket. Unprivileged, 127.0.0.1 only.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "udprx.h"
+
+struct seen {
+	unsigned count, errors;
+	int last_error;
+	size_t len[64];
+	uint8_t first[64];
+	struct sockaddr_in from[64];
+};
+
+static void on_datagram(void *ctx, const uint8_t *data, size_t len, const struct sockaddr *from)
+{
+	struct seen *s = ctx;
+
+	if (s->count < 64) {
+		s->len[s->count] = len;
+		s->first[s->count] = len ? data[0] : 0;
+		memcpy(&s->from[s->count], from, sizeof(s->from[0]));
+	}
+	s->count++;
+}
+
+static void on_error(void *ctx, int err)
+{
+	struct seen *s = ctx;
+
+	s->errors++;
+	s->last_error = err;
+}
+
+static struct sockaddr_in loopback(uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	return ntohs(a.sin_port);
+}
+
+/* Runs the loop until cond holds or a second has passed. */
+#define RUN_UNTIL(loop, cond)                                              \
+	for (int spins_ = 0; !(cond) && spins_ < 1000; spins_++) {          \
+		uv_run((loop), UV_RUN_NOWAIT);                              \
+		nanosleep(&(struct timespec){0, 1000000}, NULL);            \
+	}
+
+Test(udprx, a_burst_arrives_whole_in_order_with_its_source)
+{
+	uv_loop_t loop;
+	struct udprx u = {.fd = -1};
+	struct seen s = {0};
+	struct sockaddr_in any = loopback(0);
+
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in to = loopback(port_of(fd));
+	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
+	int tx = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(tx, (struct sockaddr *)&any, sizeof(any)), 0);
+	/* More than one recvmmsg batch (16), sizes 1..40. */
+	for (unsigned i = 0; i < 40; i++) {
+		uint8_t buf[64];
+		memset(buf, (int)i, sizeof(buf));
+		cr_assert_eq(sendto(tx, buf, i + 1, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)(i + 1));
+	}
+	RUN_UNTIL(&loop, s.count >= 40);
+	cr_assert_eq(s.count, 40);
+	cr_assert_eq(s.errors, 0);
+	for (unsigned i = 0; i < 40; i++) {
+		cr_assert_eq(s.len[i], i + 1);
+		cr_assert_eq(s.first[i], i);
+		cr_assert_eq(ntohs(s.from[i].sin_port), port_of(tx));
+	}
+	close(tx);
+	udprx_close(&u, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+Test(udprx, a_refused_send_is_reported_and_reading_goes_on)
+{
+	uv_loop_t loop;
+	struct udprx u = {.fd = -1};
+	struct seen s = {0};
+	struct sockaddr_in any = loopback(0);
+
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	/* A port with nobody on it: taken, then let go. */
+	int gone = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(gone, (struct sockaddr *)&any, sizeof(any)), 0);
+	struct sockaddr_in peer = loopback(port_of(gone));
+	close(gone);
+	int fd = udprx_socket(AF_INET, NULL);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
+	cr_assert_eq(send(fd, "x", 1, 0), 1);
+	RUN_UNTIL(&loop, s.errors > 0);
+	cr_assert_eq(s.errors, 1);
+	cr_assert_eq(s.last_error, -ECONNREFUSED);
+	/* The peer comes back and writes: still read. */
+	int back = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(back, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	struct sockaddr_in us = loopback(port_of(fd));
+	cr_assert_eq(sendto(back, "again", 5, 0, (struct sockaddr *)&us, sizeof(us)), 5);
+	RUN_UNTIL(&loop, s.count > 0);
+	cr_assert_eq(s.count, 1, "the socket went deaf after its error");
+	cr_assert_eq(s.len[0], 5);
+	close(back);
+	udprx_close(&u, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+}
