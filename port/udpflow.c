@@ -2,10 +2,8 @@
 #include "udpflow.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -43,18 +41,10 @@ int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
 	f->tx = tx;
 	f->loop = loop;
 	/* A fresh ephemeral port, taken by connect(). */
-	int fd = udprx_socket(remote->sa_family, NULL);
+	int fd = udprx_socket(remote->sa_family, NULL, remote);
 	if (fd < 0) {
 		free(f);
 		return fd;
-	}
-	socklen_t len = remote->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						      : sizeof(struct sockaddr_in);
-	if (connect(fd, remote, len) < 0) {
-		int err = -errno;
-		close(fd);
-		free(f);
-		return err;
 	}
 	int err = udprx_start(&f->sock, loop, fd, on_datagram, on_error, f);
 	if (err) {

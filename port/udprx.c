@@ -17,20 +17,17 @@
 /* Pages count towards RSS only once a datagram has reached them. */
 static uint8_t rx_slots[UDPRX_BATCH][65536];
 
-int udprx_socket(int family, const struct sockaddr *local)
+int udprx_socket(int family, const struct sockaddr *local, const struct sockaddr *peer)
 {
+	socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (local) {
-		socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						   : sizeof(struct sockaddr_in);
-		if (bind(fd, local, len) < 0) {
-			int err = -errno;
-			close(fd);
-			return err;
-		}
+	if ((local && bind(fd, local, len) < 0) || (peer && connect(fd, peer, len) < 0)) {
+		int err = -errno;
+		close(fd);
+		return err;
 	}
 	sockbuf_grow_rcv(fd, 4 << 20);
 	return fd;

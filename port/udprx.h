@@ -32,10 +32,11 @@ struct udprx {
 	void *ctx;
 };
 
-/* A non-blocking UDP socket of family, bound to local (or any address and
- * an ephemeral port when local is NULL), with a 4 MiB receive buffer
- * asked for. Returns the fd or a negative errno. */
-int udprx_socket(int family, const struct sockaddr *local);
+/* A non-blocking UDP socket of family, bound to local (or, when local is
+ * NULL, to an ephemeral port at the first send or connect), connected to
+ * peer unless it is NULL, with a 4 MiB receive buffer asked for. Returns
+ * the fd or a negative errno. */
+int udprx_socket(int family, const struct sockaddr *local, const struct sockaddr *peer);
 /* Starts reading fd into the callbacks. fd is owned from here on, even
  * when this fails: udprx_close() then still closes it. */
 int udprx_start(struct udprx *u, uv_loop_t *loop, int fd, udprx_datagram_fn datagram,

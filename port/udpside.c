@@ -7,7 +7,6 @@
 
 #include "clock.h"
 #include "log.h"
-#include "sockbuf.h"
 
 void endpoint_from_sockaddr(struct endpoint *e, const struct sockaddr *sa)
 {
@@ -69,7 +68,7 @@ int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *loca
 	memset(u, 0, sizeof(*u));
 	u->loop = loop;
 	endpoint_from_sockaddr(&u->local, local);
-	u->sock.fd = udprx_socket(local->sa_family, local);
+	u->sock.fd = udprx_socket(local->sa_family, local, NULL);
 	return u->sock.fd < 0 ? u->sock.fd : 0;
 }
 

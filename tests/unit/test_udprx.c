@@ -68,15 +68,30 @@ static uint16_t port_of(int fd)
 		nanosleep(&(struct timespec){0, 1000000}, NULL);            \
 	}
 
+static uv_loop_t loop;
+static struct udprx u;
+static struct seen s;
+
+static void setup(void)
+{
+	memset(&s, 0, sizeof(s));
+	u = (struct udprx){.fd = -1};
+	cr_assert_eq(uv_loop_init(&loop), 0);
+}
+
+static void teardown(void)
+{
+	udprx_close(&u, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+TestSuite(udprx, .init = setup, .fini = teardown);
+
 Test(udprx, a_burst_arrives_whole_in_order_with_its_source)
 {
-	uv_loop_t loop;
-	struct udprx u = {.fd = -1};
-	struct seen s = {0};
 	struct sockaddr_in any = loopback(0);
-
-	cr_assert_eq(uv_loop_init(&loop), 0);
-	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any);
+	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any, NULL);
 	cr_assert_geq(fd, 0);
 	struct sockaddr_in to = loopback(port_of(fd));
 	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
@@ -97,27 +112,19 @@ Test(udprx, a_burst_arrives_whole_in_order_with_its_source)
 		cr_assert_eq(ntohs(s.from[i].sin_port), port_of(tx));
 	}
 	close(tx);
-	udprx_close(&u, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	cr_assert_eq(uv_loop_close(&loop), 0);
 }
 
 Test(udprx, a_refused_send_is_reported_and_reading_goes_on)
 {
-	uv_loop_t loop;
-	struct udprx u = {.fd = -1};
-	struct seen s = {0};
 	struct sockaddr_in any = loopback(0);
 
-	cr_assert_eq(uv_loop_init(&loop), 0);
 	/* A port with nobody on it: taken, then let go. */
 	int gone = socket(AF_INET, SOCK_DGRAM, 0);
 	cr_assert_eq(bind(gone, (struct sockaddr *)&any, sizeof(any)), 0);
 	struct sockaddr_in peer = loopback(port_of(gone));
 	close(gone);
-	int fd = udprx_socket(AF_INET, NULL);
+	int fd = udprx_socket(AF_INET, NULL, (struct sockaddr *)&peer);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&peer, sizeof(peer)), 0);
 	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
 	cr_assert_eq(send(fd, "x", 1, 0), 1);
 	RUN_UNTIL(&loop, s.errors > 0);
@@ -132,7 +139,4 @@ Test(udprx, a_refused_send_is_reported_and_reading_goes_on)
 	cr_assert_eq(s.count, 1, "the socket went deaf after its error");
 	cr_assert_eq(s.len[0], 5);
 	close(back);
-	udprx_close(&u, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	cr_assert_eq(uv_loop_close(&loop), 0);
 }
