@@ -232,6 +232,15 @@ static struct pending *pend_pop(struct relay *r, struct fakeconn *c)
 	return &r->pend[i];
 }
 
+/* Sends what waited, in order. */
+static void pend_flush(struct relay *r, struct fakeconn *c)
+{
+	struct pending *p;
+
+	while ((p = pend_pop(r, c)) != NULL)
+		send_payload(r, c, p->data, p->len);
+}
+
 /* ---- connection lifecycle ---- */
 
 static void finish(struct relay *r, struct fakeconn *c,
@@ -272,7 +281,6 @@ static void finish(struct relay *r, struct fakeconn *c,
 static void on_established(struct relay *r, struct fakeconn *c)
 {
 	struct fakeconn_tx tx;
-	struct pending *p;
 
 	touch(r, c);
 	r->backoff_ms = 0;
@@ -290,8 +298,7 @@ static void on_established(struct relay *r, struct fakeconn *c)
 	 * Optional handshake packet; pcap f). */
 	if (r->cfg.handshake_len)
 		send_payload(r, c, r->handshake, r->cfg.handshake_len);
-	while ((p = pend_pop(r, c)) != NULL)
-		send_payload(r, c, p->data, p->len);
+	pend_flush(r, c);
 	if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff) {
 		c->warm = true;
 		c->deadline = r->now + RELAY_WARM_MS;
@@ -303,12 +310,9 @@ static void on_established(struct relay *r, struct fakeconn *c)
  * the warm hold kept goes out. */
 static void warm_end(struct relay *r, struct fakeconn *c)
 {
-	struct pending *p;
-
 	c->warm = false;
 	touch(r, c);
-	while ((p = pend_pop(r, c)) != NULL)
-		send_payload(r, c, p->data, p->len);
+	pend_flush(r, c);
 }
 
 /* Whether a datagram of len bytes must wait for warm_end(): it would take
