@@ -280,9 +280,9 @@ end_fault
 # may rebuild the link as well). Either way echoes must resume. ----
 fault "3b client WAN link flap (down and up within ms)"
 t=$(now)
-c sh -c 'ip link set c0 down && ip link set c0 up &&
-	ip route replace default via 198.51.100.1 dev c0 &&
-	ip -6 route replace default via 2001:db8:1::1 dev c0'
+c ip link set c0 down
+c ip link set c0 up
+default_routes
 recovered "$t" "after the flap"
 check "client still running" kill -0 "$client_pid"
 end_fault
