@@ -84,6 +84,8 @@ static const struct opt_desc opts[] = {
 	  ROLE_BOTH, false },
 	{ "idle-timeout", "idle-timeout", NULL, CONFIG_OPT_IDLE_TIMEOUT, 0,
 	  ROLE_BOTH, false },
+	{ "heal-timeout", "heal-timeout", NULL, CONFIG_OPT_HEAL_TIMEOUT, 0,
+	  ROLE_CLIENT, false },
 	{ "mode", "mode", NULL, CONFIG_OPT_MODE, 0, ROLE_SERVER, false },
 	{ "no-manage-rules", NULL, "false", CONFIG_OPT_MANAGE_RULES, 0,
 	  ROLE_SERVER, false },
@@ -535,6 +537,18 @@ static int set_idle_timeout(struct config *c, const char *v, char *msg,
 	return 0;
 }
 
+static int set_heal_timeout(struct config *c, const char *v, char *msg,
+			    size_t msglen)
+{
+	unsigned long n;
+
+	if (!parse_num(v, 0, CONFIG_HEAL_TIMEOUT_LIMIT, &n))
+		return fail(msg, msglen, "expected 0 (off) to %u seconds, got " QFMT,
+			    CONFIG_HEAL_TIMEOUT_LIMIT, QARG(v));
+	c->heal_timeout = (unsigned int)n;
+	return 0;
+}
+
 static int set_value(struct config *c, enum config_opt id, const char *v,
 		     char *msg, size_t msglen)
 {
@@ -576,6 +590,8 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 		return set_max_conns(c, v, msg, msglen);
 	case CONFIG_OPT_IDLE_TIMEOUT:
 		return set_idle_timeout(c, v, msg, msglen);
+	case CONFIG_OPT_HEAL_TIMEOUT:
+		return set_heal_timeout(c, v, msg, msglen);
 	case CONFIG_OPT_CHECK:
 		return parse_bool(v, &c->check, msg, msglen);
 	case CONFIG_OPT_CONFIG:
@@ -619,6 +635,7 @@ void config_init(struct config *c, enum config_role role)
 		.log_level = CONFIG_LOG_INFO,
 		.max_conns = CONFIG_MAX_CONNS_DEFAULT,
 		.idle_timeout = CONFIG_IDLE_TIMEOUT_DEFAULT,
+		.heal_timeout = CONFIG_HEAL_TIMEOUT_DEFAULT,
 		.mode = CONFIG_MODE_TUN,
 		.manage_rules = true,
 		.conntrack_ack = true,
@@ -859,6 +876,7 @@ static const char *metavar(const struct config *c, const struct opt_desc *o)
 	case CONFIG_OPT_MAX_CONNS:
 		return "N";
 	case CONFIG_OPT_IDLE_TIMEOUT:
+	case CONFIG_OPT_HEAL_TIMEOUT:
 		return "SECONDS";
 	default:
 		return "FILE";

@@ -67,6 +67,8 @@
 #define CONFIG_MAX_CONNS_LIMIT		1000000u
 #define CONFIG_IDLE_TIMEOUT_DEFAULT	180u	/* phantun's UDP_TTL */
 #define CONFIG_IDLE_TIMEOUT_LIMIT	86400u
+#define CONFIG_HEAL_TIMEOUT_DEFAULT	5u
+#define CONFIG_HEAL_TIMEOUT_LIMIT	3600u
 
 enum config_role {
 	CONFIG_CLIENT,
@@ -107,6 +109,7 @@ enum config_opt {
 	CONFIG_OPT_CONNTRACK_ACK,
 	CONFIG_OPT_MAX_CONNS,
 	CONFIG_OPT_IDLE_TIMEOUT,
+	CONFIG_OPT_HEAL_TIMEOUT,
 	CONFIG_OPT_CHECK,
 	CONFIG_OPT_CONFIG,
 	CONFIG_OPT_HELP,
@@ -141,6 +144,9 @@ struct config {
 	enum config_log_level log_level;	/* default info */
 	unsigned int max_conns;			/* default 10000 */
 	unsigned int idle_timeout;		/* seconds, default 180 */
+	/* Client: seconds of sending without hearing a server that speaks
+	 * on its own before the connection is closed and reopened; 0 off. */
+	unsigned int heal_timeout;
 
 	/*
 	 * TUN settings.  Used by the server in tun mode; the client accepts

@@ -92,6 +92,7 @@ unsigned fakeconn_connect(struct fakeconn *c, uint64_t now,
 	enum fakeconn_reason unused;
 
 	c->state = FAKECONN_SYN_SENT;
+	c->client = true;
 	c->seq = 0;
 	c->ack = 0;
 	c->hs_steps = 0;
@@ -133,8 +134,10 @@ static unsigned input_handshake(struct fakeconn *c, uint64_t now,
 		c->ack = s->seq + 1;
 		c->state = FAKECONN_ESTABLISHED;
 		c->last_active = now;
+		c->last_heard = now;
+		c->established_at = now;
 		tx_set(c, tx, SEG_ACK);
-		return FAKECONN_SEND | FAKECONN_ESTABLISH;
+		return FAKECONN_SEND | FAKECONN_ESTABLISH | FAKECONN_HEARD;
 	}
 	if (c->state == FAKECONN_SYN_RCVD && s->flags == SEG_ACK &&
 	    s->ack == c->seq + 1) {
@@ -143,19 +146,23 @@ static unsigned input_handshake(struct fakeconn *c, uint64_t now,
 		c->seq++;
 		c->state = FAKECONN_ESTABLISHED;
 		c->last_active = now;
-		return FAKECONN_ESTABLISH;
+		c->last_heard = now;
+		c->established_at = now;
+		return FAKECONN_ESTABLISH | FAKECONN_HEARD;
 	}
 	/* Anything else uses up the wait step without a resend. */
 	c->hs_steps++;
 	return hs_next_step(c, now, tx, reason);
 }
 
-static unsigned input_established(struct fakeconn *c, uint64_t now,
-				  const struct segment *s,
-				  struct fakeconn_tx *tx,
-				  enum fakeconn_reason *reason)
+/* phantun's rule, the negative control's: flags, order and window are not
+ * checked, ack follows the last segment received, even backwards (spec:
+ * Established), and an acceptable RST closes at once. */
+static unsigned input_phantun(struct fakeconn *c, uint64_t now,
+			      const struct segment *s, struct fakeconn_tx *tx,
+			      enum fakeconn_reason *reason)
 {
-	unsigned act = 0;
+	unsigned act = FAKECONN_HEARD;
 
 	if (s->flags & SEG_RST) {
 		if (!rst_acceptable(c, s)) {
@@ -167,8 +174,6 @@ static unsigned input_established(struct fakeconn *c, uint64_t now,
 	}
 	c->last_active = now;
 	c->stats.segs_in++;
-	/* Flags, order and window are not checked: ack follows the last
-	 * segment received, even backwards (spec: Established). */
 	uint32_t new_ack = s->seq + s->len;
 	uint32_t last_ack = c->last_ack;
 	c->ack = new_ack;
@@ -179,6 +184,129 @@ static unsigned input_established(struct fakeconn *c, uint64_t now,
 	if (s->len > 0)
 		act |= FAKECONN_DELIVER;
 	return act;
+}
+
+/* |a - b| <= win in sequence space: a - b + win wraps into [0, 2 win]. */
+static bool within(uint32_t a, uint32_t b, uint32_t win)
+{
+	return (uint32_t)(a - b + win) <= 2u * win;
+}
+
+/* The peer's ack acknowledges something we sent lately. */
+static bool ack_plausible(const struct fakeconn *c, const struct segment *s)
+{
+	return (s->flags & SEG_ACK) && (uint32_t)(c->seq - s->ack) <= FAKECONN_RCV_WINDOW;
+}
+
+/* An acceptable RST proves less than it seems: an on-path observer can
+ * send one with the exact seq. The server waits for the peer to go quiet
+ * before it believes one. The client closes at once, as phantun does
+ * (pcap h pins its RST), and the relay keeps receiving on the old tuple
+ * while the next datagram opens a new connection (docs/security.md,
+ * "Resets"). */
+static unsigned rst_strict(struct fakeconn *c, uint64_t now,
+			   const struct segment *s,
+			   enum fakeconn_reason *reason)
+{
+	if (!rst_acceptable(c, s)) {
+		c->stats.rst_ignored++;
+		return 0;
+	}
+	if (c->client) {
+		*reason = FAKECONN_RESET;
+		return FAKECONN_CLOSE;
+	}
+	c->stats.rst_held++;
+	if (c->rst_at)
+		return 0;
+	c->rst_at = now ? now : 1;
+	return FAKECONN_GRACE;
+}
+
+/* A SYN or SYN|ACK on a live tuple moves nothing. The client re-acks
+ * the server's own SYN|ACK (our handshake ACK was lost); the server
+ * takes a SYN (phantun's: seq 0) as the peer's restart only when the
+ * tuple is quiet or was reset, and otherwise answers with our current
+ * seq and ack, which a live peer ignores (RFC 5961's challenge ACK). */
+static unsigned syn_strict(struct fakeconn *c, uint64_t now,
+			   const struct segment *s, struct fakeconn_tx *tx,
+			   enum fakeconn_reason *reason)
+{
+	if (c->client) {
+		if (s->flags == (SEG_SYN | SEG_ACK) && s->seq + 1u == c->ack) {
+			tx_set(c, tx, SEG_ACK);
+			return FAKECONN_SEND;
+		}
+		c->stats.syn_ignored++;
+		return 0;
+	}
+	if (s->flags == SEG_SYN && s->seq == 0 &&
+	    (c->rst_at || now - c->last_heard >= FAKECONN_SYN_QUIET_MS)) {
+		*reason = FAKECONN_RESTARTED;
+		return FAKECONN_CLOSE;
+	}
+	c->stats.syn_ignored++;
+	if (s->flags != SEG_SYN)
+		return 0;
+	tx_set(c, tx, SEG_ACK);
+	return FAKECONN_SEND;
+}
+
+/* The sequence window (docs/security.md): a segment is the peer's if its
+ * seq is near the next one we expect, or its ack near our seq; anything
+ * else is dropped unseen. Our ack only moves to a segment that is
+ * corroborated: it continues what we had (or an earlier in-window
+ * segment), or knows both our seq and theirs. A single forged segment
+ * therefore never changes what we put on the wire. */
+static unsigned input_strict(struct fakeconn *c, uint64_t now,
+			     const struct segment *s, struct fakeconn_tx *tx,
+			     enum fakeconn_reason *reason)
+{
+	if (s->flags & SEG_RST)
+		return rst_strict(c, now, s, reason);
+	bool seq_ok = within(s->seq, c->ack, FAKECONN_RCV_WINDOW);
+	bool ack_ok = ack_plausible(c, s);
+	if (!seq_ok && !ack_ok) {
+		c->stats.out_of_window++;
+		return 0;
+	}
+	if (s->flags & SEG_SYN)
+		return syn_strict(c, now, s, tx, reason);
+	unsigned act = FAKECONN_HEARD;
+	c->last_active = now;
+	c->last_heard = now;
+	if (s->len > 0 || now - c->established_at <= FAKECONN_ACCEPT_ACK_MS)
+		c->peer_speaks = true;
+	c->rst_at = 0;
+	c->stats.segs_in++;
+	uint32_t end = s->seq + s->len;
+	if (s->seq == c->ack || (c->cand_valid && s->seq == c->cand) ||
+	    (seq_ok && ack_ok)) {
+		uint32_t last_ack = c->last_ack;
+		c->ack = end;
+		c->cand_valid = false;
+		if ((uint32_t)(end - last_ack) > FAKECONN_MAX_UNACKED) {
+			tx_set(c, tx, SEG_ACK);
+			act |= FAKECONN_SEND;
+		}
+	}
+	else {
+		c->cand = end;
+		c->cand_valid = true;
+	}
+	if (s->len > 0)
+		act |= FAKECONN_DELIVER;
+	return act;
+}
+
+static unsigned input_established(struct fakeconn *c, uint64_t now,
+				  const struct segment *s,
+				  struct fakeconn_tx *tx,
+				  enum fakeconn_reason *reason)
+{
+	if (c->strict)
+		return input_strict(c, now, s, tx, reason);
+	return input_phantun(c, now, s, tx, reason);
 }
 
 unsigned fakeconn_input(struct fakeconn *c, uint64_t now,
@@ -258,6 +386,10 @@ const char *fakeconn_reason_name(enum fakeconn_reason r)
 		return "closed locally";
 	case FAKECONN_EVICTED:
 		return "evicted (table full, idle the longest)";
+	case FAKECONN_RESTARTED:
+		return "the peer restarted (SYN on its quiet tuple)";
+	case FAKECONN_SILENT:
+		return "nothing heard from the server while sending";
 	case FAKECONN_OK:
 		break;
 	}

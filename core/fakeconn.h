@@ -19,6 +19,18 @@
 #define FAKECONN_IDLE_MS 180000u
 #define FAKECONN_MAX_UNACKED (128u * 1024u * 1024u)
 #define FAKECONN_RECENT_ACKS 4
+/* How far (bytes, either way) a peer's seq may stray from the next one we
+ * expect and still be taken as the peer's: phantun never retransmits, so
+ * a real peer only jumps ahead by what the path lost (docs/security.md,
+ * "The sequence window"). */
+#define FAKECONN_RCV_WINDOW (1u << 22)
+/* Server: a SYN on a live tuple is the peer's restart only after this
+ * long without an acceptable segment (phantun's client retries its SYN
+ * every second). */
+#define FAKECONN_SYN_QUIET_MS 1000u
+/* Client: a pure ACK this soon after the handshake is fauxtcp-server's
+ * ACK on accept (phantun sends none before 128 MiB). */
+#define FAKECONN_ACCEPT_ACK_MS 100u
 
 enum fakeconn_state {
 	FAKECONN_FREE = 0,
@@ -35,6 +47,8 @@ enum fakeconn_reason {
 	FAKECONN_IDLE,        /* 180 s without traffic */
 	FAKECONN_LOCAL_CLOSE, /* shutdown, UDP side failed, path moved */
 	FAKECONN_EVICTED,     /* the table was full: the longest idle goes */
+	FAKECONN_RESTARTED,   /* server: the peer's SYN on its quiet tuple */
+	FAKECONN_SILENT,      /* client: nothing heard while sending (heal) */
 };
 
 /* A UDP endpoint, as plain bytes (no OS types in core/). */
@@ -52,6 +66,9 @@ struct fakeconn_stats {
 	uint64_t too_big, pending_dropped;
 	uint32_t last_too_big; /* size of the last datagram too big to send */
 	uint64_t rst_ignored;  /* RSTs whose seq no segment of ours invited */
+	uint64_t rst_held;     /* RSTs that did not close (grace, replacement) */
+	uint64_t out_of_window; /* segments nowhere near the peer's seq or ack */
+	uint64_t syn_ignored;  /* SYN or SYN|ACK on the live tuple, not taken */
 };
 
 struct fakeconn {
@@ -70,6 +87,24 @@ struct fakeconn {
 	uint64_t deadline; /* handshake: end of the current wait */
 	uint64_t last_active;
 	uint64_t created;
+	uint64_t established_at;
+
+	/* Forged-packet protection (docs/security.md); off only for the
+	 * negative control (FAUXTCP_UNPROTECTED). */
+	bool strict;
+	bool client;
+	bool cand_valid;  /* cand: end of an in-window segment not yet taken */
+	/* Client: the server speaks on its own, so its silence means
+	 * something: a pure ACK right after the handshake (fauxtcp-server's),
+	 * or data. phantun_server says nothing on a one-way stream. */
+	bool peer_speaks;
+	bool closing; /* client: closed by an RST or silence, still receiving */
+	uint32_t cand;
+	uint64_t last_heard;    /* last acceptable segment, or establishment */
+	uint64_t unheard_since; /* first send after last_heard */
+	uint64_t rst_at;        /* server: an acceptable RST's grace began */
+	uint64_t last_tx;       /* our last segment */
+	uint32_t heal_ms;       /* client: silence that closes, to reconnect */
 
 	/* Client: the UDP peer this connection serves and the local address
 	 * it wrote to (replies leave from there). */
@@ -91,6 +126,8 @@ struct fakeconn {
 #define FAKECONN_DELIVER 2u   /* deliver the segment's payload (len > 0) */
 #define FAKECONN_ESTABLISH 4u /* handshake completed */
 #define FAKECONN_CLOSE 8u     /* send RST (seq = c->seq, ack 0) and free */
+#define FAKECONN_HEARD 16u    /* an acceptable segment from the peer */
+#define FAKECONN_GRACE 32u    /* server: acceptable RST: close if quiet */
 
 struct fakeconn_tx {
 	uint8_t flags;

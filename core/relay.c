@@ -26,7 +26,7 @@ u32_t sys_now(void)
 	return (u32_t)lwip_clock_ms;
 }
 
-enum { TL_NONE = 0, TL_HANDSHAKE = 1, TL_IDLE = 2, TL_WARM = 3 };
+enum { TL_NONE = 0, TL_HANDSHAKE = 1, TL_IDLE = 2, TL_WARM = 3, TL_GRACE = 4, TL_LINGER = 5, TL_COUNT };
 
 struct timer_list {
 	struct fakeconn *head, *tail;
@@ -47,7 +47,7 @@ struct relay {
 	struct raw_pcb *icmp4_pcb;
 	uint16_t path_mtu[2]; /* [0] IPv4, [1] IPv6: learnt from ICMP, 0 = link's */
 	struct conntable ct;
-	struct timer_list lists[4];
+	struct timer_list lists[TL_COUNT];
 	struct relay_stats stats;
 	uint64_t now;
 	/* Client: after a failed handshake, new connections wait this long
@@ -57,6 +57,10 @@ struct relay {
 	uint32_t backoff_ms;
 	uint64_t last_heard; /* a segment other than RST on a connection */
 	unsigned rx_flags;
+	/* The frame relay_link_input is reading concerns one of our
+	 * connections or ports (relay_rx_ours): the link records only those
+	 * in a capture, not the host's other traffic it also sees. */
+	bool rx_ours;
 	int32_t pend_free;
 	struct pending pend[RELAY_PENDING_SLOTS];
 	uint8_t handshake[RELAY_PENDING_BYTES];
@@ -114,6 +118,10 @@ static void touch(struct relay *r, struct fakeconn *c)
 {
 	if (c->warm)
 		return; /* on TL_WARM until warm_end() */
+	if (c->rst_at && c->timer_list == TL_GRACE)
+		return; /* until heard from, or the grace ends */
+	if (c->closing)
+		return; /* on TL_LINGER until linger_end() */
 	tl_append(r, c, c->state == FAKECONN_ESTABLISHED ? TL_IDLE
 							 : TL_HANDSHAKE);
 }
@@ -165,6 +173,9 @@ static int send_payload(struct relay *r, struct fakeconn *c,
 	struct fakeconn_tx tx;
 
 	fakeconn_data(c, r->now, (uint32_t)len, &tx);
+	c->last_tx = r->now;
+	if (c->unheard_since <= c->last_heard)
+		c->unheard_since = r->now;
 	touch(r, c);
 	if (len > relay_max_payload(r, c->t.family)) {
 		c->stats.too_big++;
@@ -243,9 +254,32 @@ static void pend_flush(struct relay *r, struct fakeconn *c)
 
 /* ---- connection lifecycle ---- */
 
+/* The end of a client connection's linger: its port and slot go. */
+static void linger_end(struct relay *r, struct fakeconn *c)
+{
+	tl_unlink(r, c);
+	c->closing = false;
+	if (r->hooks.release_port)
+		r->hooks.release_port(r->hooks.ctx, &c->t);
+	conntable_remove(&r->ct, c);
+}
+
 static void finish(struct relay *r, struct fakeconn *c,
 		   enum fakeconn_reason reason)
 {
+	if (c->closing) {
+		linger_end(r, c);
+		return;
+	}
+	/* A client connection closed by the server's RST (or its silence)
+	 * keeps receiving on its tuple for RELAY_LINGER_MS: what the server
+	 * sent before our RST reached it is still delivered, and if the RST
+	 * was forged, the server's answers in flight are not lost while the
+	 * next datagram opens a new connection. */
+	bool linger = r->cfg.role == RELAY_CLIENT && c->strict &&
+		      c->state == FAKECONN_ESTABLISHED && c->peer.family != 0xff &&
+		      (reason == FAKECONN_RESET || reason == FAKECONN_SILENT);
+
 	/* Every close sends RST with the current seq and ack 0, whatever the
 	 * cause (spec: Closing; pcaps a, c1, c2, d1, d2, h). */
 	emit(r, &c->t, SEG_RST, c->seq, 0, NULL, 0);
@@ -254,7 +288,8 @@ static void finish(struct relay *r, struct fakeconn *c,
 		/* A handshake lost in a burst while the server answers on
 		 * other connections says nothing about the server: no wait. */
 		bool server_answers = r->last_heard && r->now - r->last_heard < 2u * (uint64_t)RELAY_BACKOFF_MAX_MS;
-		if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff && !server_answers) {
+		bool probe = c->peer.family == 0xff;
+		if (r->cfg.role == RELAY_CLIENT && !probe && !server_answers) {
 			r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RELAY_BACKOFF_MIN_MS;
 			if (r->backoff_ms > RELAY_BACKOFF_MAX_MS)
 				r->backoff_ms = RELAY_BACKOFF_MAX_MS;
@@ -271,8 +306,17 @@ static void finish(struct relay *r, struct fakeconn *c,
 	}
 	c->warm = false;
 	tl_unlink(r, c);
+	/* A replacement that failed leaves the old connection carrying (it
+	 * may try again); an old one that goes leaves its replacement to
+	 * serve the peer once it is up. */
 	if (r->hooks.conn_event)
 		r->hooks.conn_event(r->hooks.ctx, c, RELAY_EV_CLOSED, reason);
+	if (linger) {
+		c->closing = true;
+		c->deadline = r->now + RELAY_LINGER_MS;
+		tl_append(r, c, TL_LINGER);
+		return;
+	}
 	if (r->cfg.role == RELAY_CLIENT && r->hooks.release_port)
 		r->hooks.release_port(r->hooks.ctx, &c->t);
 	conntable_remove(&r->ct, c);
@@ -292,7 +336,8 @@ static void on_established(struct relay *r, struct fakeconn *c)
 		return; /* closed by the hook (UDP side could not open) */
 	if (r->cfg.role == RELAY_SERVER && r->cfg.conntrack_ack) {
 		fakeconn_pure_ack(c, &tx);
-		emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0);
+		if (emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0) == 0)
+			c->last_tx = r->now;
 	}
 	/* The handshake packet goes first, then what waited (spec:
 	 * Optional handshake packet; pcap f). */
@@ -333,24 +378,57 @@ static void conntrack_ack(struct relay *r, struct fakeconn *c)
 {
 	struct fakeconn_tx tx;
 
-	if (!r->cfg.conntrack_ack || r->cfg.role != RELAY_SERVER ||
-	    c->state != FAKECONN_ESTABLISHED ||
-	    (uint32_t)(c->ack - c->last_ack) < RELAY_CONNTRACK_ACK_BYTES)
+	if (r->cfg.role != RELAY_SERVER || c->state != FAKECONN_ESTABLISHED)
+		return;
+	bool for_conntrack = r->cfg.conntrack_ack &&
+		(uint32_t)(c->ack - c->last_ack) >= RELAY_CONNTRACK_ACK_BYTES;
+	/* A client that only sends hears us at least this often, so that
+	 * its silence rule (RELAY_HEAL_MS) only fires on a dead path. */
+	bool for_liveness = !r->cfg.unprotected &&
+		r->now - c->last_tx >= RELAY_LIVENESS_ACK_MS;
+	if (!for_conntrack && !for_liveness)
 		return;
 	fakeconn_pure_ack(c, &tx);
-	emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0);
-	r->stats.conntrack_acks++;
+	if (emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0) == 0)
+		c->last_tx = r->now;
+	if (for_conntrack)
+		r->stats.conntrack_acks++;
+	else
+		r->stats.liveness_acks++;
+}
+
+/* Client: whether c has sent for heal_ms without hearing a server that
+ * speaks on its own. A phantun_server on a one-way stream never does, so
+ * such a stream is never taken for dead (and cannot flap). */
+static bool silent_too_long(const struct relay *r, const struct fakeconn *c)
+{
+	return c->strict && c->heal_ms && c->peer_speaks &&
+	       c->unheard_since > c->last_heard &&
+	       r->now - c->unheard_since >= c->heal_ms;
 }
 
 static void apply(struct relay *r, struct fakeconn *c, unsigned act,
 		  const struct fakeconn_tx *tx, const struct segment *s,
 		  enum fakeconn_reason reason)
 {
-	if (act & FAKECONN_SEND)
-		emit(r, &c->t, tx->flags, tx->seq, tx->ack, NULL, 0);
+	if ((act & FAKECONN_SEND) &&
+	    emit(r, &c->t, tx->flags, tx->seq, tx->ack, NULL, 0) == 0)
+		c->last_tx = r->now;
+	if (act & FAKECONN_HEARD)
+		r->last_heard = r->now;
 	if (act & FAKECONN_CLOSE) {
 		finish(r, c, reason);
 		return;
+	}
+	if (act & FAKECONN_GRACE) {
+		r->stats.rst_graces++;
+		tl_append(r, c, TL_GRACE);
+		return;
+	}
+	if ((act & FAKECONN_HEARD) && c->timer_list == TL_GRACE) {
+		/* Heard after an RST: it was not the peer's. */
+		r->stats.rst_overruled++;
+		tl_unlink(r, c);
 	}
 	if (act & FAKECONN_ESTABLISH) {
 		on_established(r, c);
@@ -403,6 +481,7 @@ static void on_syn(struct relay *r, const struct segment *s)
 		r->stats.table_full++;
 		return;
 	}
+	c->strict = !r->cfg.unprotected;
 	unsigned act = fakeconn_accept(c, r->now, s->seq, &tx);
 	apply(r, c, act, &tx, NULL, FAKECONN_OK);
 }
@@ -414,15 +493,24 @@ static void on_segment(struct relay *r, const struct segment *s)
 
 	r->stats.segs_in++;
 	struct fakeconn *c = conntable_find(&r->ct, &s->t);
+	r->rx_ours = c != NULL;
 	if (c) {
-		/* Not the SYN|ACK that starts the hold, nor an RST (which proves
-		 * nothing); a close clears warm in finish(). */
-		bool heard = c->warm && !(s->flags & SEG_RST);
-		if (!(s->flags & SEG_RST))
-			r->last_heard = r->now;
+		/* Not the SYN|ACK that starts the hold, nor an RST or a forged
+		 * segment (which prove nothing); a close clears warm in
+		 * finish(). */
+		bool was_warm = c->warm;
+		uint64_t oow = c->stats.out_of_window;
 		unsigned act = fakeconn_input(c, r->now, s, &tx, &reason);
+		if (c->closing)
+			act &= FAKECONN_DELIVER | FAKECONN_HEARD; /* our RST is sent */
+		if (act & FAKECONN_CLOSE && reason == FAKECONN_RESTARTED) {
+			finish(r, c, reason);
+			on_syn(r, s);
+			return;
+		}
+		r->stats.drop_out_of_window += c->stats.out_of_window - oow;
 		apply(r, c, act, &tx, s, reason);
-		if (heard && c->warm)
+		if (was_warm && (act & FAKECONN_HEARD) && c->warm)
 			warm_end(r, c);
 		return;
 	}
@@ -434,6 +522,7 @@ static void on_segment(struct relay *r, const struct segment *s)
 		r->stats.drop_foreign++;
 		return;
 	}
+	r->rx_ours = true;
 	if (r->cfg.role == RELAY_SERVER && s->flags == SEG_SYN &&
 	    s->t.lport == r->cfg.listen_port) {
 		on_syn(r, s);
@@ -511,6 +600,7 @@ static void on_path_mtu(struct relay *r, uint8_t family, uint32_t mtu,
 	t.lport = (uint16_t)(quoted[hl] << 8 | quoted[hl + 1]);
 	t.rport = (uint16_t)(quoted[hl + 2] << 8 | quoted[hl + 3]);
 	struct fakeconn *c = conntable_find(&r->ct, &t);
+	r->rx_ours = c != NULL;
 	if (!c || mtu < floor || (r->netif && mtu >= r->netif->mtu))
 		return;
 	if (r->path_mtu[family == 6] && mtu >= r->path_mtu[family == 6])
@@ -616,6 +706,11 @@ int relay_set_handshake(struct relay *r, const uint8_t *data, uint16_t len)
 		memcpy(r->handshake, data, len);
 	r->cfg.handshake_len = len;
 	return 0;
+}
+
+void relay_set_heal_ms(struct relay *r, uint32_t heal_ms)
+{
+	r->cfg.heal_ms = heal_ms;
 }
 
 void relay_set_conntrack_ack(struct relay *r, bool on)
@@ -746,12 +841,159 @@ static int frame_check(const struct netif *netif, const uint8_t *f, size_t len)
 	}
 }
 
+/* The IPv4 header checksum, as lwIP's ip4_input checks it. */
+static bool ip4_header_sum_ok(const uint8_t *h, size_t hl)
+{
+	uint32_t acc = 0;
+
+	for (size_t i = 0; i + 1 < hl; i += 2)
+		acc += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (acc >> 16)
+		acc = (acc & 0xffffu) + (acc >> 16);
+	return acc == 0xffffu;
+}
+
+/* A segment the kernel routed into the TUN, as lwIP's raw input would
+ * hand it to recv_tcp. */
+static void tun_tcp(struct relay *r, const uint8_t *pkt, size_t tot,
+		    uint16_t hl, unsigned flags)
+{
+	struct segment s;
+	bool verify = r->cfg.verify_checksum && !(flags & RELAY_RX_CSUM_OK);
+	/* Read in place, as in relay_link_input. */
+	struct pbuf *p = pbuf_alloc_reference((void *)pkt, (u16_t)tot, PBUF_REF);
+
+	if (!p) {
+		r->stats.no_buffer++;
+		return;
+	}
+	int err = segment_parse(p, hl, verify, r->scratch, sizeof(r->scratch), &s);
+	pbuf_free(p);
+	if (err)
+		count_parse_error(r, err);
+	else
+		on_segment(r, &s);
+}
+
+/*
+ * An ICMP error in the TUN quotes one of our segments. One from the path
+ * beyond the host quotes it as it left, from the host's address, and the
+ * server's table only moved the outer destination to the matching
+ * TUN-side address (1:1): that is the tuple's local address. (The host's
+ * own errors, and a DNAT's, quote the TUN-side address already.)
+ */
+static void tun_path_mtu(struct relay *r, const uint8_t *pkt, uint8_t family,
+			 uint32_t mtu, const uint8_t *quoted, size_t qlen)
+{
+	uint8_t q[60 + 8];
+	size_t alen = family == 6 ? 16 : 4;
+
+	if (qlen > sizeof(q))
+		qlen = sizeof(q);
+	memcpy(q, quoted, qlen);
+	/* on_path_mtu checks the quoted header's length (at least the
+	 * fixed one, plus the ports). */
+	memcpy(q + (family == 6 ? 8 : 12), pkt + (family == 6 ? 24 : 16), alen);
+	on_path_mtu(r, family, mtu, q, qlen);
+}
+
+/*
+ * TUN mode (own_all_ports on a netif without Ethernet). The server's nft
+ * table gives each local address of the host its own TUN-side address
+ * (docs/design.md), but lwIP's IPv4 netif holds a single address and its
+ * ip4_input drops what is not for it. What the kernel routes into the
+ * TUN is ours whatever its destination (phantun's model), so the IP
+ * header is checked here, as lwIP would, and the segment goes straight
+ * to the relay; the reply leaves from the address it came to (the
+ * tuple's local address), which the table maps back. ICMP errors take
+ * the same way: on a TUN there is no ARP or neighbour discovery for lwIP
+ * to do, only a smaller path MTU to learn.
+ */
+static void tun_input(struct relay *r, const uint8_t *pkt, size_t len,
+		      unsigned flags)
+{
+	size_t hl, tot;
+	uint8_t proto, family;
+
+	if (len < 1 || len > UINT16_MAX) {
+		r->stats.drop_truncated++;
+		return;
+	}
+	if (pkt[0] >> 4 == 4) {
+		if (len < SEG_IP4_HLEN) {
+			r->stats.drop_truncated++;
+			return;
+		}
+		hl = (size_t)(pkt[0] & 15) * 4;
+		tot = (size_t)(pkt[2] << 8 | pkt[3]);
+		if (hl < SEG_IP4_HLEN || tot < hl) {
+			r->stats.drop_bad_header++;
+			return;
+		}
+		if (tot > len) {
+			r->stats.drop_truncated++;
+			return;
+		}
+		if (!ip4_header_sum_ok(pkt, hl)) {
+			r->stats.drop_checksum++;
+			return;
+		}
+		/* A fragment (MF or an offset): no reassembly, and phantun
+		 * sends none (DF). */
+		if ((pkt[6] & 0x3f) || pkt[7]) {
+			r->stats.drop_bad_header++;
+			return;
+		}
+		proto = pkt[9];
+		family = 4;
+	} else if (pkt[0] >> 4 == 6) {
+		if (len < SEG_IP6_HLEN) {
+			r->stats.drop_truncated++;
+			return;
+		}
+		hl = SEG_IP6_HLEN;
+		tot = SEG_IP6_HLEN + (size_t)(pkt[4] << 8 | pkt[5]);
+		if (tot > len) {
+			r->stats.drop_truncated++;
+			return;
+		}
+		/* Extension headers are not followed (as frame_check). */
+		proto = pkt[6];
+		family = 6;
+	} else {
+		r->stats.drop_truncated++;
+		return;
+	}
+	const uint8_t *l4 = pkt + hl;
+	size_t l4len = tot - hl;
+	if (proto == 6) {
+		tun_tcp(r, pkt, tot, (uint16_t)hl, flags);
+	} else if (family == 4 && proto == 1) {
+		/* type 3 code 4: destination unreachable, fragmentation needed */
+		if (l4len >= 8 + SEG_IP4_HLEN + 4 && l4[0] == 3 && l4[1] == 4)
+			tun_path_mtu(r, pkt, 4, (uint32_t)(l4[6] << 8 | l4[7]), l4 + 8, l4len - 8);
+	} else if (family == 6 && proto == 58) {
+		/* type 2: packet too big, MTU in bytes 4-7 */
+		if (l4len >= 8 + SEG_IP6_HLEN + 4 && l4[0] == 2)
+			tun_path_mtu(r, pkt, 6, (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 |
+						    (uint32_t)l4[6] << 8 | l4[7],
+				     l4 + 8, l4len - 8);
+	} else {
+		r->stats.drop_not_tcp++;
+	}
+}
+
 void relay_link_input(struct relay *r, uint64_t now, const uint8_t *frame,
 		      size_t len, unsigned flags)
 {
 	set_now(r, now);
+	r->rx_ours = false;
 	if (!r->netif)
 		return;
+	if (r->cfg.own_all_ports && !(r->netif->flags & NETIF_FLAG_ETHERNET)) {
+		tun_input(r, frame, len, flags);
+		return;
+	}
 	int check = len > UINT16_MAX ? FRAME_SHORT : frame_check(r->netif, frame, len);
 	if (check == FRAME_NOT_OURS) {
 		r->stats.drop_not_tcp++;
@@ -818,6 +1060,8 @@ static int client_open(struct relay *r, const struct endpoint *peer,
 		c->peer = *peer;
 		c->peer_local = *local;
 		conntable_index_peer(&r->ct, c);
+		c->strict = !r->cfg.unprotected;
+		c->heal_ms = r->cfg.heal_ms;
 		unsigned act = fakeconn_connect(c, r->now, &tx);
 		apply(r, c, act, &tx, NULL, FAKECONN_OK);
 		*out = c;
@@ -836,6 +1080,8 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 
 	set_now(r, now);
 	c = conntable_find_peer(&r->ct, peer);
+	if (c && c->closing)
+		c = NULL; /* lingering: a new connection carries from now on */
 	if (!c) {
 		if (now < r->backoff_until) {
 			r->stats.backoff_dropped++;
@@ -847,6 +1093,11 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 	}
 	if (c->state != FAKECONN_ESTABLISHED)
 		return pend_push(r, c, data, len);
+	if (silent_too_long(r, c)) {
+		r->stats.heals++;
+		finish(r, c, FAKECONN_SILENT);
+		return relay_client_datagram(r, now, peer, local, data, len);
+	}
 	if (!warm_holds(c, len))
 		return send_payload(r, c, data, len);
 	int err = pend_push(r, c, data, len);
@@ -912,6 +1163,13 @@ void relay_poll(struct relay *r, uint64_t now)
 		run_timeout(r, c);
 	while ((c = r->lists[TL_WARM].head) && c->deadline <= now)
 		warm_end(r, c);
+	while ((c = r->lists[TL_LINGER].head) && c->deadline <= now)
+		linger_end(r, c);
+	while ((c = r->lists[TL_GRACE].head) &&
+	       c->rst_at + RELAY_RST_GRACE_MS <= now) {
+		/* Nothing since the RST: the peer is gone. */
+		finish(r, c, FAKECONN_RESET);
+	}
 	while ((c = r->lists[TL_IDLE].head) &&
 	       c->last_active + r->cfg.idle_ms <= now)
 		run_timeout(r, c);
@@ -932,6 +1190,10 @@ uint64_t relay_next_deadline(const struct relay *r)
 		next = c->deadline;
 	if ((c = r->lists[TL_WARM].head) && c->deadline < next)
 		next = c->deadline;
+	if ((c = r->lists[TL_LINGER].head) && c->deadline < next)
+		next = c->deadline;
+	if ((c = r->lists[TL_GRACE].head) && c->rst_at + RELAY_RST_GRACE_MS < next)
+		next = c->rst_at + RELAY_RST_GRACE_MS;
 	if ((c = r->lists[TL_IDLE].head) && c->last_active + r->cfg.idle_ms < next)
 		next = c->last_active + r->cfg.idle_ms;
 	if (lwip_sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE &&
@@ -943,6 +1205,11 @@ uint64_t relay_next_deadline(const struct relay *r)
 const struct relay_stats *relay_stats(const struct relay *r)
 {
 	return &r->stats;
+}
+
+bool relay_rx_ours(const struct relay *r)
+{
+	return r->rx_ours;
 }
 
 struct conntable *relay_conntable(struct relay *r)

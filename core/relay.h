@@ -35,7 +35,10 @@ struct relay_config {
 	uint16_t handshake_len;
 	uint32_t max_conns;
 	uint32_t idle_ms;      /* 0: phantun's 180 s */
-	/* TUN mode: every segment reaching the netif is ours, as in phantun.
+	/* TUN mode: every segment reaching the netif is ours, as in phantun,
+	 * whatever its destination (each host address has a TUN-side address
+	 * of its own, and lwIP's IPv4 netif holds one: on a netif without
+	 * Ethernet relay_link_input reads the IP header itself).
 	 * AF_PACKET mode: the link is shared with the host, and only segments
 	 * for ports we hold (hooks.holds_port, the listening port) are. */
 	bool own_all_ports;
@@ -51,6 +54,14 @@ struct relay_config {
 	 * segments, so this stays compatible. */
 	bool conntrack_ack;
 	uint32_t hash_seed; /* keys the connection table's hash */
+	/* Client: sending this long without hearing a server that speaks on
+	 * its own closes the connection, and the next datagram opens a new
+	 * one; 0 never. */
+	uint32_t heal_ms;
+	/* The negative control of the attack tests: phantun's rules, where
+	 * one forged RST or segment can end a connection (FAUXTCP_UNPROTECTED
+	 * in the environment of the daemons). Never for real use. */
+	bool unprotected;
 };
 
 struct relay_hooks {
@@ -87,7 +98,24 @@ struct relay_stats {
 	uint64_t claim_failed;   /* client: no port could be guarded */
 	uint64_t backoff_dropped; /* client: datagrams of new peers while
 	                           * waiting to retry an unreachable server */
+	uint64_t drop_out_of_window; /* segments far from the peer's seq and ack */
+	uint64_t rst_graces;     /* server: acceptable RSTs that began a grace */
+	uint64_t rst_overruled;  /* server: ... after which the peer spoke */
+	uint64_t heals;          /* client: closed because the server went silent */
+	uint64_t liveness_acks;  /* server: pure ACKs so a sending client hears us */
 };
+
+/* Server: an acceptable RST closes the connection only if nothing is
+ * heard from the peer for this long after it (a forged RST is followed
+ * by the peer's traffic; a real one by silence). */
+#define RELAY_RST_GRACE_MS 2000u
+/* Server: while a client only sends, a pure ACK at least this often. */
+#define RELAY_LIVENESS_ACK_MS 1000u
+/* Client: the default silence that closes a connection (heal-timeout). */
+#define RELAY_HEAL_MS 5000u
+/* Client: how long a connection closed by an RST or silence still
+ * receives on its tuple. */
+#define RELAY_LINGER_MS 1000u
 
 /* Half the unscaled window a conntrack allows before it has seen one of
  * our non-SYN segments: an ACK sent at this point still reaches it while
@@ -144,6 +172,8 @@ void relay_set_idle_ms(struct relay *r, uint32_t idle_ms);
  * longer than RELAY_PENDING_BYTES (nothing changes then). */
 int relay_set_handshake(struct relay *r, const uint8_t *data, uint16_t len);
 void relay_set_conntrack_ack(struct relay *r, bool on);
+/* Client: heal-timeout for connections opened from now on (0: never). */
+void relay_set_heal_ms(struct relay *r, uint32_t heal_ms);
 /* Table limit, at most the capacity given to relay_create (-ERANGE
  * otherwise, or for 0). Connections above a lowered limit stay; new ones
  * then take the place of idle ones (client) or are refused (server). */
@@ -156,6 +186,12 @@ void relay_destroy(struct relay *r);
  * only read during the call. */
 void relay_link_input(struct relay *r, uint64_t now, const uint8_t *frame,
 		      size_t len, unsigned flags);
+/* Whether the frame relay_link_input is reading (from the moment the
+ * relay has looked at it: before it answers) or read last is a segment
+ * of one of our connections, one to a port we hold, or an ICMP error
+ * quoting one of our connections. A packet socket also sees the host's
+ * other traffic: --pcap records only these. */
+bool relay_rx_ours(const struct relay *r);
 /* Client: a datagram from a UDP peer, written to local. 0, or -EMSGSIZE
  * (too big for the path), -ENOBUFS, -EAGAIN (table full, ports gone). */
 int relay_client_datagram(struct relay *r, uint64_t now,

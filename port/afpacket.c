@@ -151,6 +151,29 @@ static void vnet_for(const struct afpacket *a, const uint8_t *hdrs, size_t hlen,
 	vh->csum_offset = 16;
 }
 
+/* The received segment on hold goes into the capture if the relay has
+ * taken it as its own by now; either way it is settled: an answer is
+ * about to be recorded after it, and the hold may live in scratch. */
+static void capture_held(struct afpacket *a)
+{
+	if (a->rx_held && relay_rx_ours(a->relay))
+		pcapdump_write(a->pcap, a->rx_held, a->rx_held_len);
+	a->rx_held = NULL;
+}
+
+/* Everything sent is ours: the relay only builds segments of its own
+ * connections and lwIP's ARP/ND for them. */
+static void capture_tx(struct afpacket *a, const struct pbuf *p)
+{
+	struct iovec iov[AFPACKET_MAX_IOV];
+	size_t n = 0;
+
+	capture_held(a);
+	for (const struct pbuf *q = p; q && n < AFPACKET_MAX_IOV; q = q->next)
+		iov[n++] = (struct iovec){q->payload, q->len};
+	pcapdump_writev(a->pcap, iov, n);
+}
+
 static int link_tx(void *ctx, struct pbuf *p)
 {
 	struct afpacket *a = ctx;
@@ -163,10 +186,8 @@ static int link_tx(void *ctx, struct pbuf *p)
 	if (!p)
 		return -EINVAL;
 	size_t hlen = pbuf_copy_partial(p, hdrs, sizeof(hdrs), 0);
-	if (a->pcap) {
-		pbuf_copy_partial(p, a->scratch, p->tot_len, 0);
-		pcapdump_write(a->pcap, a->scratch, p->tot_len);
-	}
+	if (a->pcap)
+		capture_tx(a, p);
 	if (gso_append(a, p, hdrs, hlen)) {
 		a->tx_frames++;
 		return 0;
@@ -226,9 +247,18 @@ static int emit_segment(void *ctx, const uint8_t *seg, size_t len, unsigned flag
 {
 	struct afpacket *a = ctx;
 
-	pcapdump_write(a->pcap, seg, len);
+	/* The socket sees every segment from the server's address and port,
+	 * other programs' sessions with it too: --pcap must not make a
+	 * sniffer of CAP_NET_RAW, so what the relay does not take as its
+	 * own stays out of the capture. */
+	if (a->pcap) {
+		a->rx_held = seg;
+		a->rx_held_len = len;
+	}
 	relay_link_input(a->relay, clock_now_ms(a->poll.loop), seg, len,
 			 (flags & GRO_CSUM_OK) ? RELAY_RX_CSUM_OK : 0);
+	if (a->pcap)
+		capture_held(a);
 	return 0;
 }
 

@@ -37,6 +37,10 @@ struct afpacket {
 	struct relaytimer *timer;
 	struct txbatch *tx; /* the daemon's: frames go out a burst at a time */
 	struct pcapdump *pcap;
+	/* --pcap: the segment the relay is reading, recorded only once the
+	 * relay takes it as ours (relay_rx_ours), before any answer to it. */
+	const uint8_t *rx_held;
+	size_t rx_held_len;
 	struct gro_stats gro;
 	uint64_t rx_frames, rx_errors, tx_frames;
 	/* Transmit: back-to-back data segments of a connection leave as one

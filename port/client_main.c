@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/rtnetlink.h>
 #include <net/if_arp.h>
 #include <netdb.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include "relay.h"
 #include "relaytimer.h"
 #include "reload.h"
+#include "unprotected.h"
 #include "rtnl.h"
 #include "udpside.h"
 #include "report.h"
@@ -111,8 +113,10 @@ static void usage(FILE *f)
 		"      --iface NAME           WAN interface (default: the route's)\n"
 		"      --handshake-packet F   send F's content first on each connection\n"
 		"      --idle-timeout SECS    close idle connections (default 180)\n"
+		"      --heal-timeout SECS    reconnect after sending SECS without hearing\n"
+		"                             a server that speaks on its own (5; 0 off)\n"
 		"      --max-conns N          connection table size (default 10000)\n"
-		"      --pcap FILE            capture every segment sent and received\n"
+		"      --pcap FILE            capture our segments sent and received\n"
 		"      --log-level LEVEL      error|warn|info|debug|trace (info)\n"
 		"      --check                print what would be used, try a handshake, exit\n"
 		"  fauxtcp-client status -l IP:PORT   report of a running client\n"
@@ -133,24 +137,51 @@ static int read_config(struct config *cfg, int argc, char **argv, char *err, siz
 	return config_validate(cfg, err, len) < 0 ? -2 : 0;
 }
 
+/* `fauxtcp-client status`: the report of the client holding --local. Its
+ * status name is abstract, so anyone in the namespace may have bound it
+ * first; the UDP --local, which the daemon holds, says whose it must be. */
+static void query_status(const struct config *cfg)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *res;
+	struct status_peer peer = {0};
+	char name[300], port[8];
+	uid_t owner;
+	int e = -ENOENT;
+
+	snprintf(name, sizeof(name), "fauxtcp-client %s", cfg->local);
+	snprintf(port, sizeof(port), "%u", cfg->local_port);
+	if (getaddrinfo(cfg->local_host, port, &hints, &res) == 0) {
+		e = status_udp_owner(res->ai_addr, &owner);
+		freeaddrinfo(res);
+	}
+	if (e == 0)
+		e = status_query_from(name, owner, stdout, &peer);
+	if (e == -EPERM) {
+		fprintf(stderr, "fauxtcp-client status: the status socket of --local %s is held by pid %d (uid %u), "
+			"not by the fauxtcp-client holding that address (uid %u), so its answer is not shown; "
+			"stop pid %d and restart the client\n",
+			cfg->local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
+		exit(1);
+	}
+	if (e < 0) {
+		fprintf(stderr, "fauxtcp-client status: no fauxtcp-client answers for --local %s in this network namespace; is it running?\n",
+			cfg->local);
+		exit(1);
+	}
+	exit(0);
+}
+
 static void parse_config(struct client *c, int argc, char **argv)
 {
 	char err[512];
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0) {
-		char name[300];
 		config_init(&c->cfg, CONFIG_CLIENT);
 		if (config_parse_args(&c->cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
 			fprintf(stderr, "fauxtcp-client status: %s\n", err);
 			exit(2);
 		}
-		snprintf(name, sizeof(name), "fauxtcp-client %s", c->cfg.local);
-		if (status_query(name, stdout) < 0) {
-			fprintf(stderr, "fauxtcp-client status: no fauxtcp-client answers for --local %s in this network namespace; is it running?\n",
-				c->cfg.local);
-			exit(1);
-		}
-		exit(0);
+		query_status(&c->cfg);
 	}
 
 	int rc = read_config(&c->cfg, argc, argv, err, sizeof(err));
@@ -239,12 +270,34 @@ static int lookup_path(const struct client *c, struct path *p, char *err, size_t
 			 addr_str((const struct sockaddr *)&c->remote, a, sizeof(a)), strerror(-e));
 		goto out;
 	}
+	/* Segments to a broadcast or multicast address are nothing a server
+	 * answers, and nothing an unprivileged user could send either. */
+	if (p->route.type != RTN_UNICAST && p->route.type != RTN_LOCAL) {
+		snprintf(err, len, "--remote %s is a broadcast, multicast or unroutable address (route type %u); "
+			 "give the server's own address", addr_str((const struct sockaddr *)&c->remote, a, sizeof(a)),
+			 (unsigned)p->route.type);
+		e = -EADDRNOTAVAIL;
+		goto out;
+	}
 	int ifindex = p->route.oif;
 	if (c->cfg.iface[0]) {
 		e = rtnl_ifindex(rt, c->cfg.iface, &ifindex);
 		if (e) {
 			snprintf(err, len, "--iface %s: %s; check the interface name", c->cfg.iface,
 				 strerror(-e));
+			goto out;
+		}
+		/* Another interface would carry our segments, with this route's
+		 * source address, and lwIP's ARP or ND, onto a link the routing
+		 * table does not choose: root's decision, not a user's. */
+		if (ifindex != p->route.oif && privdrop_elevated()) {
+			char rname[IF_NAMESIZE] = "?";
+			if_indextoname((unsigned)p->route.oif, rname);
+			snprintf(err, len, "--iface %s: the route to %s goes through %s, and with file capabilities (or setuid) "
+				 "fauxtcp-client sends only where the routing table does; drop --iface, or run it as root or "
+				 "from its systemd unit", c->cfg.iface,
+				 addr_str((const struct sockaddr *)&c->remote, a, sizeof(a)), rname);
+			e = -EPERM;
 			goto out;
 		}
 	}
@@ -307,14 +360,29 @@ static void log_path(const struct client *c, const struct path *p)
 /* The AF_PACKET link and its lwIP netif on the path's interface. */
 static int open_link(struct client *c, const struct path *p, char *err, size_t len)
 {
-	char filter[512], r[INET6_ADDRSTRLEN];
+	char filter[512], r[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 	bool eth = p->li.type == ARPHRD_ETHER;
 
 	addr_str((const struct sockaddr *)&c->remote, r, sizeof(r));
-	/* Only the server's TCP, what resolving the next hop needs, and ICMP
-	 * (a router's "fragmentation needed" lowers the path MTU). */
-	snprintf(filter, sizeof(filter), "(tcp and src host %s and src port %u)%s", r,
-		 c->cfg.remote_port, c->remote.ss_family == AF_INET6 ? " or icmp6" : eth ? " or arp or icmp" : " or icmp");
+	/* Without a scope suffix, which libpcap would not parse. */
+	if (p->route.prefsrc.sa.sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &p->route.prefsrc.sin6.sin6_addr, l, sizeof(l));
+	else
+		inet_ntop(AF_INET, &p->route.prefsrc.sin.sin_addr, l, sizeof(l));
+	/* Only what the relay can use: the server's TCP to our address and
+	 * the ports we pick from, ARP replies (resolving the next hop; the
+	 * kernel answers requests), the ICMP errors that lower the path MTU
+	 * ("fragmentation needed", "packet too big") and neighbour
+	 * advertisements. Whatever is not copied to us, nobody holding this
+	 * process's CAP_NET_RAW sees through it. */
+	int n = snprintf(filter, sizeof(filter),
+			 "(tcp and src host %s and src port %u and dst host %s and dst portrange %u-%u)", r,
+			 c->cfg.remote_port, l, CONNTABLE_PORT_MIN, CONNTABLE_PORT_MAX);
+	if (c->remote.ss_family == AF_INET6)
+		snprintf(filter + n, sizeof(filter) - (size_t)n, " or (icmp6 and (ip6[40] = 2 or ip6[40] = 136))");
+	else
+		snprintf(filter + n, sizeof(filter) - (size_t)n, "%s or (icmp and dst host %s and icmp[0] = 3 and icmp[1] = 4)",
+			 eth ? " or (arp and arp[6:2] = 2)" : "", l);
 	struct afpacket *a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, len, "out of memory");
@@ -400,7 +468,14 @@ static void hook_release_port(void *ctx, const struct tuple *t)
 static bool hook_holds_port(void *ctx, const struct tuple *t)
 {
 	struct client *c = ctx;
+	const union rtnl_addr *src = &c->path.route.prefsrc;
 
+	/* The guard holds the port on our source address only: on another
+	 * address of the host the same port may carry someone else's
+	 * connection, which answering a stray would reset. */
+	if (t->family == 6 ? src->sa.sa_family != AF_INET6 || memcmp(t->laddr, &src->sin6.sin6_addr, 16) != 0
+			   : src->sa.sa_family != AF_INET || memcmp(t->laddr, &src->sin.sin_addr, 4) != 0)
+		return false;
 	return c->guard_fd[t->lport] >= 0;
 }
 
@@ -478,6 +553,9 @@ static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev,
 		log_debug("%s: connection closed: %s", tuple, fakeconn_reason_name(reason));
 		if (c->evicted_unlogged++ == 0 && !uv_is_active((uv_handle_t *)&c->evict_timer))
 			uv_timer_start(&c->evict_timer, on_evict_tick, 1000, 1000);
+	} else if (reason == FAKECONN_SILENT) {
+		log_warn("%s: nothing heard from the server for %u s while sending: closing; the next datagram "
+			 "opens a new connection (heal-timeout)", tuple, c->cfg.heal_timeout);
 	} else if (fc->state == FAKECONN_ESTABLISHED)
 		log_info("%s: connection closed: %s (%llu datagrams in, %llu out)", tuple,
 			 fakeconn_reason_name(reason), (unsigned long long)fc->stats.dgrams_in,
@@ -496,6 +574,8 @@ static void create_relay(struct client *c)
 		.handshake_len = (uint16_t)c->handshake_len,
 		.max_conns = c->cfg.max_conns,
 		.idle_ms = c->cfg.idle_timeout * 1000u,
+		.heal_ms = c->cfg.heal_timeout * 1000u,
+		.unprotected = unprotected_from_env(),
 		.own_all_ports = false,
 		.verify_checksum = true,
 		/* The kernel (or the NIC) finishes our checksums, as afpacket
@@ -833,6 +913,14 @@ int main(int argc, char **argv)
 
 	memset(c.guard_fd, 0xff, sizeof(c.guard_fd)); /* all -1: no guard */
 	c.status.fd = -1;
+	/* Before -c FILE is read: under file capabilities or setuid, every
+	 * file named by the user is opened with the user's own permissions. */
+	int pe = privdrop_files_as_user();
+	if (pe < 0) {
+		fprintf(stderr, "fauxtcp-client: cannot open files with your own permissions only: %s; "
+			"use file capabilities (setcap cap_net_raw+ep), not setuid\n", strerror(-pe));
+		exit(1);
+	}
 	parse_config(&c, argc, argv);
 	log_init("fauxtcp-client", (enum log_level)c.cfg.log_level);
 	if (config_ignored_names(&c.cfg, ignored, sizeof(ignored)) > 0)
@@ -903,8 +991,15 @@ int main(int argc, char **argv)
 	char sname[300];
 	c.started = clock_now_ms(c.loop);
 	snprintf(sname, sizeof(sname), "fauxtcp-client %s", c.cfg.local);
-	if (status_listen(&c.status, c.loop, sname, render, &c) < 0)
-		log_warn("no status socket (another fauxtcp-client on --local %s?): %m", c.cfg.local);
+	int se = status_listen(&c.status, c.loop, sname, render, &c);
+	struct status_peer holder;
+	if (se == -EADDRINUSE && status_holder(sname, &holder) == 0)
+		log_warn("no status socket: its name is held by pid %d (uid %u), not by this client; "
+			 "`fauxtcp-client status` will not show that process's answer: stop it and restart the client",
+			 (int)holder.pid, (unsigned)holder.uid);
+	else if (se < 0)
+		log_warn("no status socket (another fauxtcp-client on --local %s?): %s", c.cfg.local,
+			 strerror(-se));
 	unsigned hdr = c.remote.ss_family == AF_INET6 ? 40 : 20;
 	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u",
 		 c.cfg.local, c.cfg.remote_host, c.cfg.remote_port, c.path.li.mtu - hdr - 20 - WG_OVERHEAD);

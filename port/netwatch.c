@@ -35,6 +35,13 @@ int netwatch_start(struct netwatch *w, uv_loop_t *loop,
 {
 	unsigned groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR |
 			  RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
+
+	return netwatch_start_groups(w, loop, groups, changed, ctx);
+}
+
+int netwatch_start_groups(struct netwatch *w, uv_loop_t *loop, unsigned groups,
+			  void (*changed)(void *ctx), void *ctx)
+{
 	int err;
 
 	w->changed = changed;

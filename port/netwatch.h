@@ -20,6 +20,9 @@ struct netwatch {
 
 int netwatch_start(struct netwatch *w, uv_loop_t *loop,
 		   void (*changed)(void *ctx), void *ctx);
+/* Only the rtnetlink groups given (RTMGRP_*). */
+int netwatch_start_groups(struct netwatch *w, uv_loop_t *loop, unsigned groups,
+			  void (*changed)(void *ctx), void *ctx);
 void netwatch_stop(struct netwatch *w);
 
 #endif

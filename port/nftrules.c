@@ -6,16 +6,16 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <nftables/libnftables.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* The stale-table prefix plus the table itself. */
-#define NFTRULES_CMD_MAX (NFTRULES_RENDER_MAX + 128)
 
 /* One declaration with the attribute: a separate prototype trips
  * clang-analyzer's valist checker into a false positive. */
@@ -31,20 +31,12 @@ nftrules_seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Parse and print back in canonical form: the text we hand to nft is then
- * always a plain address, never something a config file smuggled in.
- */
-static int nftrules_canon(int family, const char *in, char *out, size_t len)
-{
-	unsigned char raw[sizeof(struct in6_addr)];
-
-	if (!in || inet_pton(family, in, raw) != 1)
-		return -EINVAL;
-	if (!inet_ntop(family, raw, out, (socklen_t)len))
-		return -EINVAL;
-	return 0;
-}
+/* Enough for the stale-table prefix. */
+#define NFTRULES_PREFIX_MAX 128
+/* The fixed text of a table, all of it. */
+#define NFTRULES_FIXED_MAX 2048
+/* One map element, "ADDR : ADDR," plus indentation, both ways. */
+#define NFTRULES_PAIR_MAX (2 * (2 * INET6_ADDRSTRLEN + 16))
 
 static int nftrules_append(char *buf, size_t len, size_t *off,
 			   const char *fmt, ...)
@@ -69,39 +61,149 @@ static int nftrules_append(char *buf, size_t len, size_t *off,
 	return 0;
 }
 
-static int nftrules_render_at(uint16_t port, const char *p4, const char *p6,
-			      char *buf, size_t len, size_t *off)
+/* nft takes the name in double quotes, with no escape for a quote. */
+static bool nftrules_ifname_ok(const char *name)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n || n >= IFNAMSIZ)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '"' ||
+		    name[i] == '\\')
+			return false;
+	return true;
+}
+
+/*
+ * One direction's map of a family: local address to TUN-side address
+ * (to_tun) or back (to_host), one element a line as nft lists long ones.
+ */
+static int nftrules_map(const struct nftrules_spec *sp, int family,
+			bool to_tun, char *buf, size_t len, size_t *off)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *type = family == AF_INET ? "ipv4_addr" : "ipv6_addr";
+	bool first = true;
 	int ret;
 
-	if (!port || !buf || nftrules_canon(AF_INET, p4, a4, sizeof(a4)) ||
-	    (p6 && nftrules_canon(AF_INET6, p6, a6, sizeof(a6))))
-		return -EINVAL;
-	/* fib daddr type local: only traffic for this host, never what it
-	 * routes for others, is pulled into the tunnel. */
 	ret = nftrules_append(buf, len, off,
-		"table inet fauxtcp_%u {\n"
-		"\tchain prerouting {\n"
-		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-		"\t\tmeta nfproto ipv4 fib daddr type local tcp dport %u dnat ip to %s\n",
-		port, port, a4);
-	if (!ret && p6)
+			      "\tmap %s%c {\n\t\ttype %s : %s\n",
+			      to_tun ? "to_tun" : "to_host",
+			      family == AF_INET ? '4' : '6', type, type);
+	for (size_t i = 0; !ret && i < sp->npairs; i++) {
+		const struct nftrules_pair *p = &sp->pairs[i];
+
+		if (p->family != family)
+			continue;
+		if (!inet_ntop(family, to_tun ? (const void *)&p->host : (const void *)&p->tun,
+			       a, sizeof(a)) ||
+		    !inet_ntop(family, to_tun ? (const void *)&p->tun : (const void *)&p->host,
+			       b, sizeof(b)))
+			return -EINVAL;
+		ret = nftrules_append(buf, len, off, "%s%s : %s",
+				      first ? "\t\telements = { " : ",\n\t\t\t     ",
+				      a, b);
+		first = false;
+	}
+	if (!ret)
+		ret = nftrules_append(buf, len, off, "%s\t}\n\n",
+				      first ? "" : " }\n");
+	return ret;
+}
+
+static int nftrules_render_at(const struct nftrules_spec *sp, char *buf,
+			      size_t len, size_t *off)
+{
+	unsigned port = sp ? sp->port : 0;
+	int ret;
+
+	if (!port || !buf || !nftrules_ifname_ok(sp->tun) ||
+	    (sp->npairs && !sp->pairs))
+		return -EINVAL;
+	for (size_t i = 0; i < sp->npairs; i++)
+		if (sp->pairs[i].family != AF_INET &&
+		    sp->pairs[i].family != AF_INET6)
+			return -EINVAL;
+	ret = nftrules_append(buf, len, off, "table inet fauxtcp_%u {\n", port);
+	if (!ret)
+		ret = nftrules_map(sp, AF_INET, true, buf, len, off);
+	if (!ret)
+		ret = nftrules_map(sp, AF_INET, false, buf, len, off);
+	if (!ret && sp->ipv6)
+		ret = nftrules_map(sp, AF_INET6, true, buf, len, off);
+	if (!ret && sp->ipv6)
+		ret = nftrules_map(sp, AF_INET6, false, buf, len, off);
+	/*
+	 * Before conntrack (priority raw): a tracked flow is judged by the
+	 * host's TCP window tracking, and one spoofed in-window RST closed
+	 * the entry the DNAT lived in; what followed reached the host's own
+	 * stack and its RST ended the tunnel. Untracked and rewritten both
+	 * ways by address alone, nothing here depends on the segments'
+	 * sequence numbers. The map lookup comes before notrack so that
+	 * what this host only routes keeps its conntrack (and its NAT).
+	 * The way back is rewritten after routing: a packet arriving from
+	 * the TUN with a local source address is a martian to the kernel.
+	 * A segment for a local address not (yet) in a map is dropped: no
+	 * RST from the host's stack, ever. Loopback stays the host's own.
+	 * ICMP errors from the path quote our segments with the host's
+	 * address; conntrack used to relate and translate them. Those that
+	 * quote the tunnel port (IHL 5 and TCP from it: ours) go into the
+	 * TUN too, the quoted address left for the relay to read as the
+	 * outer destination's. nft lists raw payload values in hex.
+	 */
+	if (!ret)
 		ret = nftrules_append(buf, len, off,
-			"\t\tmeta nfproto ipv6 fib daddr type local tcp dport %u dnat ip6 to %s\n",
-			port, a6);
+			"\tchain prerouting {\n"
+			"\t\ttype filter hook prerouting priority raw; policy accept;\n"
+			"\t\tiif \"lo\" accept\n"
+			"\t\ttcp dport %u ip daddr set ip daddr map @to_tun4 notrack accept\n",
+			port);
+	if (!ret && sp->ipv6)
+		ret = nftrules_append(buf, len, off,
+			"\t\ttcp dport %u ip6 daddr set ip6 daddr map @to_tun6 notrack accept\n",
+			port);
+	if (!ret)
+		ret = nftrules_append(buf, len, off,
+			"\t\tiifname \"%s\" tcp sport %u notrack accept\n"
+			"\t\ticmp type destination-unreachable icmp code frag-needed "
+			"@th,64,8 0x45 @th,136,8 0x6 @th,224,16 0x%x "
+			"ip daddr set ip daddr map @to_tun4 notrack accept "
+			"comment \"path MTU: quotes TCP from port %u\"\n",
+			sp->tun, port, port, port);
+	if (!ret && sp->ipv6)
+		ret = nftrules_append(buf, len, off,
+			"\t\ticmpv6 type packet-too-big @th,112,8 0x6 @th,384,16 0x%x "
+			"ip6 daddr set ip6 daddr map @to_tun6 notrack accept "
+			"comment \"path MTU: quotes TCP from port %u\"\n",
+			port, port);
+	if (!ret)
+		ret = nftrules_append(buf, len, off,
+			"\t\ttcp dport %u fib daddr type local drop\n"
+			"\t}\n\n"
+			"\tchain postrouting {\n"
+			"\t\ttype filter hook postrouting priority srcnat; policy accept;\n"
+			"\t\ttcp sport %u ip saddr set ip saddr map @to_host4\n",
+			port, port);
+	if (!ret && sp->ipv6)
+		ret = nftrules_append(buf, len, off,
+			"\t\ttcp sport %u ip6 saddr set ip6 saddr map @to_host6\n",
+			port);
 	if (!ret)
 		ret = nftrules_append(buf, len, off, "\t}\n}\n");
 	return ret;
 }
 
-int nftrules_render(uint16_t port, const char *tun_peer4,
-		    const char *tun_peer6_or_null, char *buf, size_t len)
+size_t nftrules_render_size(size_t npairs)
+{
+	return NFTRULES_FIXED_MAX + npairs * (size_t)NFTRULES_PAIR_MAX;
+}
+
+int nftrules_render(const struct nftrules_spec *spec, char *buf, size_t len)
 {
 	size_t off = 0;
 
-	return nftrules_render_at(port, tun_peer4, tun_peer6_or_null, buf, len,
-				  &off);
+	return nftrules_render_at(spec, buf, len, &off);
 }
 
 /*
@@ -212,31 +314,36 @@ static int nftrules_run(const char *cmd, char *err, size_t errlen)
 	return ret;
 }
 
-int nftrules_install(uint16_t port, const char *tun_peer4,
-		     const char *tun_peer6_or_null, char *err, size_t errlen)
+int nftrules_install(const struct nftrules_spec *spec, char *err,
+		     size_t errlen)
 {
-	char cmd[NFTRULES_CMD_MAX];
-	size_t off = 0;
+	size_t len = NFTRULES_PREFIX_MAX +
+		     nftrules_render_size(spec ? spec->npairs : 0), off = 0;
+	char *cmd = malloc(len);
 	int ret;
 
-	ret = nftrules_put_delete(port, cmd, sizeof(cmd), &off);
-	if (!ret)
-		ret = nftrules_render_at(port, tun_peer4, tun_peer6_or_null,
-					 cmd, sizeof(cmd), &off);
-	if (ret) {
-		nftrules_seterr(err, errlen,
-				"invalid DNAT rule: port %u, to %s%s%s", port,
-				tun_peer4 ? tun_peer4 : "(none)",
-				tun_peer6_or_null ? " and " : "",
-				tun_peer6_or_null ? tun_peer6_or_null : "");
-		return ret;
+	if (!cmd) {
+		nftrules_seterr(err, errlen, "out of memory for the nft table");
+		return -ENOMEM;
 	}
-	return nftrules_run(cmd, err, errlen);
+	ret = spec ? nftrules_put_delete(spec->port, cmd, len, &off) : -EINVAL;
+	if (!ret)
+		ret = nftrules_render_at(spec, cmd, len, &off);
+	if (ret)
+		nftrules_seterr(err, errlen,
+				"invalid nft table: port %u, TUN %s, %zu addresses",
+				spec ? spec->port : 0,
+				spec && spec->tun ? spec->tun : "(none)",
+				spec ? spec->npairs : 0);
+	else
+		ret = nftrules_run(cmd, err, errlen);
+	free(cmd);
+	return ret;
 }
 
 int nftrules_remove(uint16_t port, char *err, size_t errlen)
 {
-	char cmd[NFTRULES_CMD_MAX];
+	char cmd[NFTRULES_PREFIX_MAX];
 	size_t off = 0;
 	int ret;
 

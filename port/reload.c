@@ -38,6 +38,11 @@ void reload_apply_common(struct config *run, const struct config *next,
 		relay_set_idle_ms(r, next->idle_timeout * 1000u);
 		reload_changed(ch, "idle-timeout");
 	}
+	if (next->heal_timeout != run->heal_timeout) {
+		run->heal_timeout = next->heal_timeout;
+		relay_set_heal_ms(r, next->heal_timeout * 1000u);
+		reload_changed(ch, "heal-timeout");
+	}
 	if (next->max_conns != run->max_conns) {
 		if (relay_set_max_conns(r, next->max_conns) == 0) {
 			run->max_conns = next->max_conns;

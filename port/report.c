@@ -58,7 +58,8 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 		peer_str(&c->peer, peer, sizeof(peer));
 		status_printf(b,
 			      "%s%s%s%s %s, age %s, idle %s, datagrams out %llu in %llu, bytes out %s in %s, "
-			      "too big %llu, dropped while connecting %llu, forged RSTs ignored %llu\n",
+			      "too big %llu, dropped while connecting %llu, forged RSTs ignored %llu, "
+			      "out of window %llu%s\n",
 			      show_peer ? "peer " : "", show_peer ? peer : "", show_peer ? ": " : "",
 			      tuple, fakeconn_state_name(c->state), dur(now - c->created, age, sizeof(age)),
 			      dur(now - c->last_active, idle, sizeof(idle)),
@@ -66,7 +67,9 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 			      size(c->stats.bytes_out, bo, sizeof(bo)), size(c->stats.bytes_in, bi, sizeof(bi)),
 			      (unsigned long long)c->stats.too_big,
 			      (unsigned long long)c->stats.pending_dropped,
-			      (unsigned long long)c->stats.rst_ignored);
+			      (unsigned long long)c->stats.rst_ignored,
+			      (unsigned long long)c->stats.out_of_window,
+			      c->closing ? ", closed (still receiving)" : c->rst_at ? ", reset (waiting for the peer)" : "");
 	}
 }
 
@@ -80,7 +83,9 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 		      "ports exhausted %llu, port not guardable %llu, dropped while connecting %llu, "
 		      "dropped while the server was unreachable %llu, no link/route %llu, no buffer %llu\n"
 		      "resets: received %llu, strays answered %llu, stray RSTs ignored %llu, bad SYNs answered %llu; "
-		      "handshakes failed %llu, idle closes %llu, evicted (table full) %llu\n",
+		      "handshakes failed %llu, idle closes %llu, evicted (table full) %llu\n"
+		      "forged-packet defence: out of window %llu, RSTs overruled by the peer %llu of %llu held, "
+		      "reconnects after silence %llu, liveness ACKs %llu\n",
 		      (unsigned long long)st->segs_in, (unsigned long long)st->segs_out,
 		      (unsigned long long)st->conntrack_acks, (unsigned long long)st->warm_held,
 		      (unsigned long long)st->too_big, (unsigned long long)st->drop_checksum,
@@ -93,7 +98,10 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 		      (unsigned long long)st->resets_in, (unsigned long long)st->stray_rst_sent,
 		      (unsigned long long)st->stray_rst_ignored, (unsigned long long)st->bad_syn_rst_sent,
 		      (unsigned long long)st->hs_failed, (unsigned long long)st->idle_closed,
-		      (unsigned long long)st->evicted);
+		      (unsigned long long)st->evicted,
+		      (unsigned long long)st->drop_out_of_window, (unsigned long long)st->rst_overruled,
+		      (unsigned long long)st->rst_graces, (unsigned long long)st->heals,
+		      (unsigned long long)st->liveness_acks);
 }
 
 void report_sends(struct status_buf *b, const struct txbatch *tx)

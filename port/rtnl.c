@@ -481,7 +481,115 @@ int rtnl_addr_add6(struct rtnl *rtnl, int ifindex,
 	return rtnl_addr_add(rtnl, ifindex, AF_INET6, 128, local, peer);
 }
 
+struct rtnl_addr_walk {
+	void (*fn)(void *ctx, const struct rtnl_ifaddr *a);
+	void *ctx;
+};
+
+/* RTM_NEWADDR of a dump, to the walk's function. */
+static int rtnl_parse_addr(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct rtnl_addr_walk *w = arg;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	struct rtnl_ifaddr out;
+	struct rtnl_tb tb;
+	uint32_t flags;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return 0;
+	ret = rtnl_parse_attrs(nlh, sizeof(*ifa), &tb);
+	if (ret)
+		return ret;
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return 0;
+	memset(&out, 0, sizeof(out));
+	out.ifindex = (int)ifa->ifa_index;
+	out.prefixlen = ifa->ifa_prefixlen;
+	out.scope = ifa->ifa_scope;
+	out.flags = ifa->ifa_flags;
+	/* The 8-bit field cannot hold the newer flags. */
+	if (tb.a[IFA_FLAGS] && rtnl_attr_u32(tb.a[IFA_FLAGS], &flags) == 0)
+		out.flags = flags;
+	a = tb.a[IFA_CACHEINFO];
+	if (a && mnl_attr_get_payload_len(a) >= sizeof(struct ifa_cacheinfo)) {
+		struct ifa_cacheinfo ci;
+		memcpy(&ci, mnl_attr_get_payload(a), sizeof(ci));
+		out.cstamp = ci.cstamp;
+	}
+	/* On a point-to-point link IFA_ADDRESS is the peer. */
+	a = tb.a[IFA_LOCAL] ? tb.a[IFA_LOCAL] : tb.a[IFA_ADDRESS];
+	if (!a)
+		return 0;
+	ret = rtnl_attr_addr(a, ifa->ifa_family, out.ifindex, &out.addr);
+	if (ret)
+		return ret;
+	w->fn(w->ctx, &out);
+	return 0;
+}
+
+int rtnl_addr_dump(struct rtnl *rtnl, int family,
+		   void (*fn)(void *ctx, const struct rtnl_ifaddr *a), void *ctx)
+{
+	struct rtnl_addr_walk w = { .fn = fn, .ctx = ctx };
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!rtnl || !fn || (family != AF_UNSPEC && family != AF_INET &&
+			     family != AF_INET6))
+		return -EINVAL;
+	nlh = rtnl_msg(&tx, RTM_GETADDR, NLM_F_DUMP);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	return rtnl_talk(rtnl, nlh, rtnl_parse_addr, &w);
+}
+
 /* ---- routes ---- */
+
+static int rtnl_route_host(struct rtnl *r, uint16_t type, uint16_t flags,
+			   int ifindex, const struct sockaddr *dst)
+{
+	union rtnl_txbuf tx;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	const void *raw;
+	size_t len;
+	int ret;
+
+	if (!r || ifindex <= 0)
+		return -EINVAL;
+	ret = rtnl_sa_raw(dst, &raw, &len);
+	if (ret)
+		return ret;
+	nlh = rtnl_msg(&tx, type, flags);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)dst->sa_family;
+	rtm->rtm_dst_len = (unsigned char)(len * 8);
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, len, raw);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return rtnl_talk(r, nlh, NULL, NULL);
+}
+
+int rtnl_route_add_host(struct rtnl *rtnl, int ifindex,
+			const struct sockaddr *dst)
+{
+	return rtnl_route_host(rtnl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+			       ifindex, dst);
+}
+
+int rtnl_route_del_host(struct rtnl *rtnl, int ifindex,
+			const struct sockaddr *dst)
+{
+	int ret = rtnl_route_host(rtnl, RTM_DELROUTE, 0, ifindex, dst);
+
+	return ret == -ESRCH || ret == -ENODEV ? 0 : ret;
+}
 
 static int rtnl_metrics_cb(const struct nlattr *a, void *data)
 {

@@ -73,6 +73,32 @@ int rtnl_addr_add_p2p4(struct rtnl *rtnl, int ifindex,
 int rtnl_addr_add6(struct rtnl *rtnl, int ifindex,
 		   const struct in6_addr *local, const struct in6_addr *peer);
 
+/* One address of the host, as an RTM_GETADDR dump gives it. */
+struct rtnl_ifaddr {
+	int ifindex;
+	unsigned char prefixlen;
+	unsigned char scope;	/* RT_SCOPE_HOST for loopback, ... */
+	unsigned int flags;	/* IFA_F_* */
+	uint32_t cstamp;	/* added at, 1/100 s since boot (0: unknown) */
+	union rtnl_addr addr;	/* our end (IFA_LOCAL, else IFA_ADDRESS) */
+};
+
+/*
+ * Calls @fn for every address of @family (AF_INET, AF_INET6, or AF_UNSPEC
+ * for both) the kernel holds, in the kernel's order (by interface, the
+ * primary address first).
+ */
+int rtnl_addr_dump(struct rtnl *rtnl, int family,
+		   void (*fn)(void *ctx, const struct rtnl_ifaddr *a), void *ctx);
+
+/* `ip route replace DST/32 dev IF` (/128 for IPv6) in the main table. */
+int rtnl_route_add_host(struct rtnl *rtnl, int ifindex,
+			const struct sockaddr *dst);
+
+/* `ip route del DST/32 dev IF`; 0 when it was not there. */
+int rtnl_route_del_host(struct rtnl *rtnl, int ifindex,
+			const struct sockaddr *dst);
+
 /*
  * @dst is a sockaddr_in or sockaddr_in6 (a link-local IPv6 @dst needs its
  * sin6_scope_id). -EAFNOSUPPORT for any other family.

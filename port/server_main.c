@@ -21,15 +21,16 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
-#include "nftrules.h"
 #include "pcapdump.h"
 #include "relay.h"
 #include "relaytimer.h"
 #include "reload.h"
+#include "unprotected.h"
 #include "rtnl.h"
 #include "sysfwd.h"
 #include "tunif.h"
 #include "tunlink.h"
+#include "tunmap.h"
 #include "udpflow.h"
 #include "report.h"
 #include "status.h"
@@ -59,7 +60,8 @@ struct server {
 	uint8_t handshake[1500];
 	size_t handshake_len;
 	struct pcapdump *pcap;
-	bool rules_installed;
+	struct tunmap map;
+	bool map_started;
 	bool fwd_restore[2]; /* [0] IPv4, [1] IPv6: we turned it on */
 	uv_signal_t sig[4];
 	struct status_server status;
@@ -79,10 +81,10 @@ static void usage(FILE *f)
 		"  -4, --ipv4-only            no IPv6 on the TUN\n"
 		"      --tun NAME             TUN device name (default: kernel picks)\n"
 		"      --tun-local IP         host side of the TUN (192.168.201.1)\n"
-		"      --tun-peer IP          fauxtcp side, DNAT target (192.168.201.2)\n"
+		"      --tun-peer IP          fauxtcp side, the first host address's (192.168.201.2)\n"
 		"      --tun-local6 IP        (fcc9::1)    --tun-peer6 IP  (fcc9::2)\n"
 		"      --handshake-packet F   send F's content first on each connection\n"
-		"      --no-manage-rules      do not install the DNAT rule (phantun's way)\n"
+		"      --no-manage-rules      do not install the nft table (phantun's way: your DNAT)\n"
 		"      --set-forwarding       turn IP forwarding on, restore it at exit\n"
 		"      --no-conntrack-ack     no pure ACK after accepting (phantun's exact wire;\n"
 		"                             a NAT's conntrack may then stall one-way floods)\n"
@@ -146,7 +148,7 @@ static void load_handshake(struct server *s)
 	s->handshake_len = (size_t)n;
 }
 
-/* The DNAT takes every segment to this port: refuse to hide a local TCP
+/* The nft table takes every segment to this port: refuse to hide a local TCP
  * service that already uses it, and keep it bound so none starts later. */
 static void reserve_port(struct server *s)
 {
@@ -251,33 +253,52 @@ static void setup_tun(struct server *s)
 
 static void setup_rules(struct server *s)
 {
-	char err[512];
-	const char *p6 = want_ipv6(s) ? s->cfg.tun_peer6 : NULL;
+	char err[512], map[1024];
+	struct tunmap_config mc = {
+		.port = s->cfg.local_port,
+		.tun = s->tun_name,
+		.ipv6 = want_ipv6(s),
+		.manage_rules = s->cfg.manage_rules,
+	};
 
+	/* Checked in setup_tun. */
+	inet_pton(AF_INET, s->cfg.tun_local, &mc.local4);
+	inet_pton(AF_INET, s->cfg.tun_peer, &mc.peer4);
+	if (mc.ipv6) {
+		inet_pton(AF_INET6, s->cfg.tun_local6, &mc.local6);
+		inet_pton(AF_INET6, s->cfg.tun_peer6, &mc.peer6);
+	}
+	int ret = tunmap_start(&s->map, &mc, s->loop, err, sizeof(err));
+	if (ret && s->cfg.manage_rules)
+		die(s, "cannot install nft table inet fauxtcp_%u: %s; run with CAP_NET_ADMIN or use --no-manage-rules",
+		    s->cfg.local_port, err);
+	if (ret)
+		die(s, "cannot map the host's addresses into TUN %s: %s", s->tun_name, err);
+	s->map_started = true;
+	tunmap_describe(&s->map, map, sizeof(map));
 	if (!s->cfg.manage_rules) {
-		char text[1024];
-		nftrules_render(s->cfg.local_port, s->cfg.tun_peer, p6, text, sizeof(text));
-		log_info("--no-manage-rules: DNAT TCP port %u to %s yourself, e.g. nft -f - <<EOF\n%sEOF",
-			 s->cfg.local_port, s->cfg.tun_peer, text);
+		char *text = tunmap_render(&s->map);
+		log_info("--no-manage-rules: install the table below yourself (it maps the host's addresses "
+			 "of now: %s), or DNAT TCP port %u to %s%s%s as for phantun; e.g. nft -f - <<EOF",
+			 map, s->cfg.local_port, s->cfg.tun_peer, mc.ipv6 ? " and " : "",
+			 mc.ipv6 ? s->cfg.tun_peer6 : "");
+		/* Longer than a log line: as is, to be copied. */
+		fprintf(stderr, "%sEOF\n", text ? text : "(out of memory)\n");
+		free(text);
 		return;
 	}
-	if (nftrules_install(s->cfg.local_port, s->cfg.tun_peer, p6, err, sizeof(err)) < 0)
-		die(s, "cannot install the DNAT rule: %s; run with CAP_NET_ADMIN or use --no-manage-rules",
-		    err);
-	s->rules_installed = true;
-	log_info("DNAT of TCP port %u to %s%s%s installed (nft table inet fauxtcp_%u)",
-		 s->cfg.local_port, s->cfg.tun_peer, p6 ? " and " : "", p6 ? p6 : "",
-		 s->cfg.local_port);
+	log_info("TCP port %u mapped into %s: %s (nft table inet fauxtcp_%u: stateless, no conntrack)",
+		 s->cfg.local_port, s->tun_name, map, s->cfg.local_port);
 }
 
 static void teardown(struct server *s)
 {
 	char err[512];
 
-	if (s->rules_installed && nftrules_remove(s->cfg.local_port, err, sizeof(err)) < 0)
+	if (s->map_started && tunmap_stop(&s->map, err, sizeof(err)) < 0)
 		log_error("cannot remove nft table inet fauxtcp_%u: %s; remove it with 'nft delete table inet fauxtcp_%u'",
 			  s->cfg.local_port, err, s->cfg.local_port);
-	s->rules_installed = false;
+	s->map_started = false;
 	for (int i = 0; i < 2; i++)
 		if (s->fwd_restore[i]) {
 			sysfwd_set(i ? AF_INET6 : AF_INET, false);
@@ -455,6 +476,13 @@ static void render(void *ctx, struct status_buf *b)
 	report_connections(b, s->relay, now, false);
 	report_counters(b, relay_stats(s->relay));
 	report_sends(b, &s->tx);
+	if (s->map_started) {
+		char map[1024];
+		tunmap_describe(&s->map, map, sizeof(map));
+		status_printf(b, "tun: %s, TCP port %u of %s (%s%u)\n", s->tun_name, s->cfg.local_port, map,
+			      s->cfg.manage_rules ? "nft table inet fauxtcp_" : "--no-manage-rules: your rules, port ",
+			      s->cfg.local_port);
+	}
 	if (s->raw)
 		status_printf(b, "link: frames in %llu out %llu, GRO super-packets split %llu into %llu, "
 			      "GSO super-packets sent %llu carrying %llu more segments\n",
@@ -563,6 +591,7 @@ static void setup_relay(struct server *s)
 		 * only view of our window is the unscaled SYN|ACK). phantun
 		 * ignores empty segments, so this stays compatible. */
 		.conntrack_ack = s->cfg.conntrack_ack,
+		.unprotected = unprotected_from_env(),
 		.hash_seed = arc4random(),
 	};
 	struct relay_hooks h = {
@@ -673,6 +702,7 @@ int main(int argc, char **argv)
 			 "fail beyond that; raise LimitNOFILE= (ulimit -n) or lower max-conns",
 			 s.cfg.max_conns, s.cfg.max_conns + 64u, nofile);
 	relay_lwip_init();
+	s.loop = uv_default_loop();
 	if (s.cfg.mode == CONFIG_MODE_RAW) {
 		setup_raw(&s);
 	} else {
@@ -681,7 +711,6 @@ int main(int argc, char **argv)
 		setup_tun(&s);
 		setup_rules(&s);
 	}
-	s.loop = uv_default_loop();
 	setup_relay(&s);
 	relaytimer_init(&s.timer, s.loop, s.relay);
 	/* Slots for the link's largest frame (raw mode) and datagram. */

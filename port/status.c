@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
 #include "status.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -121,23 +125,117 @@ void status_close(struct status_server *s)
 	s->fd = -1;
 }
 
-int status_query(const char *name, FILE *out)
+static int connect_name(const char *name, struct status_peer *peer)
 {
 	struct sockaddr_un a;
 	socklen_t alen = abstract_addr(&a, name);
-	char buf[4096];
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, alen) < 0) {
+	/* An abstract name has no owner or mode: anyone in the network
+	 * namespace may have bound it first. The credentials say who. */
+	if (connect(fd, (struct sockaddr *)&a, alen) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		int e = -errno;
 		close(fd);
 		return e;
 	}
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, out);
+	peer->pid = cred.pid;
+	peer->uid = cred.uid;
+	return fd;
+}
+
+int status_holder(const char *name, struct status_peer *out)
+{
+	int fd = connect_name(name, out);
+
+	if (fd < 0)
+		return fd;
 	close(fd);
 	return 0;
+}
+
+int status_query_from(const char *name, uid_t daemon_uid, FILE *out,
+		      struct status_peer *peer)
+{
+	char buf[4096];
+	int fd = connect_name(name, peer);
+
+	if (fd < 0)
+		return fd;
+	if (daemon_uid != (uid_t)-1 && peer->uid != daemon_uid && peer->uid != 0) {
+		close(fd);
+		return -EPERM;
+	}
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)buf[i];
+			if (ch != '\n' && ch != '\t' && (ch < 0x20 || ch > 0x7e))
+				buf[i] = '?';
+		}
+		fwrite(buf, 1, (size_t)n, out);
+	}
+	close(fd);
+	return 0;
+}
+
+int status_query(const char *name, FILE *out)
+{
+	struct status_peer peer;
+
+	return status_query_from(name, (uid_t)-1, out, &peer);
+}
+
+int status_udp_owner(const struct sockaddr *addr, uid_t *uid)
+{
+	char want[48], line[512];
+	const char *path;
+
+	/* The kernel prints each 32-bit word of the address as a native
+	 * integer in hex, then the port in host order. */
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)addr;
+		uint32_t w;
+		memcpy(&w, &s4->sin_addr, 4);
+		snprintf(want, sizeof(want), "%08X:%04X", w, ntohs(s4->sin_port));
+		path = "/proc/net/udp";
+	} else if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+		uint32_t w[4];
+		memcpy(w, &s6->sin6_addr, 16);
+		snprintf(want, sizeof(want), "%08X%08X%08X%08X:%04X", w[0], w[1], w[2], w[3],
+			 ntohs(s6->sin6_port));
+		path = "/proc/net/udp6";
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int rc = -ENOENT;
+	/* "sl: local remote st tx:rx tr:when retrnsmt uid ...": the local
+	 * address is the second field, the uid the eighth. */
+	while (rc == -ENOENT && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+		const char *local = NULL;
+		for (int i = 1; tok && i <= 8; i++, tok = strtok_r(NULL, " \t\n", &save)) {
+			if (i == 2)
+				local = tok;
+			if (i < 8 || !local || strcasecmp(local, want) != 0)
+				continue;
+			char *end;
+			errno = 0;
+			unsigned long u = strtoul(tok, &end, 10);
+			if (errno || end == tok || *end || u > UINT32_MAX)
+				break;
+			*uid = (uid_t)u;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <uv.h>
 
 /* A growing text buffer for one report. */
@@ -35,8 +37,28 @@ struct status_server {
 int status_listen(struct status_server *s, uv_loop_t *loop, const char *name,
 		  status_render_fn render, void *ctx);
 void status_close(struct status_server *s);
-/* The `status` command: prints the daemon's report to out. -ECONNREFUSED
- * or -ENOENT when no daemon answers under that name. */
+/* Who is behind a status socket, as the kernel saw it at listen(). */
+struct status_peer {
+	pid_t pid;
+	uid_t uid;
+};
+
+/* The `status` command: prints the daemon's report to out, any byte but
+ * printable ASCII, tab and newline shown as '?' (whoever holds the name
+ * must not drive the terminal). -ECONNREFUSED or -ENOENT when no daemon
+ * answers under that name. */
 int status_query(const char *name, FILE *out);
+/* As status_query, but prints only if the process holding the name runs
+ * as daemon_uid or as root: -EPERM otherwise (a squatter on the name),
+ * with nothing printed. *peer says who held it, once connected. */
+int status_query_from(const char *name, uid_t daemon_uid, FILE *out,
+		      struct status_peer *peer);
+/* Who holds name, e.g. after status_listen failed with -EADDRINUSE. */
+int status_holder(const char *name, struct status_peer *out);
+/* The uid owning the UDP socket bound to exactly addr in this network
+ * namespace (/proc/net/udp, udp6): 0, -ENOENT when there is none. The
+ * client's status name follows its --local, which only the daemon can
+ * hold: this tells its uid from a squatter's. */
+int status_udp_owner(const struct sockaddr *addr, uid_t *uid);
 
 #endif

@@ -173,6 +173,8 @@ int testnet_init(struct testnet *n, const struct testnet_config *cfg)
 	rc.own_all_ports = cfg->own_all_ports;
 	rc.verify_checksum = true;
 	rc.conntrack_ack = cfg->conntrack_ack;
+	rc.unprotected = cfg->unprotected;
+	rc.heal_ms = cfg->heal_ms;
 	rc.hash_seed = 0x5eed;
 	if (cfg->role == RELAY_CLIENT) {
 		parse_addr(cfg->remote, &rc.remote);

@@ -45,6 +45,8 @@ struct testnet_config {
 	uint32_t max_conns;   /* 0: 64 */
 	bool own_all_ports;
 	bool conntrack_ack;
+	bool unprotected;     /* phantun's rules: the negative control */
+	uint32_t heal_ms;     /* client: silence that closes (0: never) */
 	uint16_t mtu;         /* 0: 1500 */
 };
 

@@ -702,3 +702,25 @@ Test(relay, warm_hold_is_bounded_by_the_pending_queue)
 	cr_assert_eq(testnet_datagram(&n, 40001, more, sizeof(more)), -ENOBUFS);
 	cr_assert_eq(relay_stats(n.relay)->pending_dropped, 1);
 }
+
+/* A packet socket also sees the host's other traffic with the server:
+ * --pcap records only what relay_rx_ours calls ours. */
+Test(relay, rx_ours_tells_our_segments_from_the_hosts_other_traffic)
+{
+	client_setup(8);
+	uint16_t port = client_established(0);
+	cr_assert(relay_rx_ours(n.relay), "the SYN|ACK of our connection");
+	send_seg(srv4, cli4, 4567, port, 1, 1, SEG_ACK | SEG_PSH, "x", 1);
+	cr_assert(relay_rx_ours(n.relay), "data on our connection");
+	send_seg(srv4, cli4, 4567, 40000, 1, 3, SEG_ACK, "secret", 6);
+	cr_assert_not(relay_rx_ours(n.relay), "another program's session with the server");
+	send_seg(other4, cli4, 4567, port, 1, 3, SEG_ACK, "x", 1);
+	cr_assert_not(relay_rx_ours(n.relay), "our port, but not from the server");
+	testnet_fini(&n);
+
+	server_setup(false);
+	send_seg(cli4, srv4, 40000, 4567, 0, 0, SEG_SYN, NULL, 0);
+	cr_assert(relay_rx_ours(n.relay), "a SYN to the listening port");
+	send_seg(cli4, srv4, 40000, 22, 5, 7, SEG_ACK, "secret", 6);
+	cr_assert_not(relay_rx_ours(n.relay), "the host's own TCP on another port");
+}
