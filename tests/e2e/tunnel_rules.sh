@@ -33,9 +33,9 @@ chmod 755 "$tmp"
 pass=0 fail=0 pids=() server_pid=''
 
 for t in tcpdump conntrack nft ethtool; do
-	command -v $t >/dev/null || { echo "tunnel_rules.sh: $t missing (scripts/setup installs it)" >&2; exit 77; }
+	command -v $t >/dev/null || { echo "tunnel_rules.sh: $t missing (scripts/setup installs it)" >&2; exit 1; }
 done
-$scapy -c 'import scapy.all' 2>/dev/null || { echo "tunnel_rules.sh: python3-scapy missing" >&2; exit 77; }
+$scapy -c 'import scapy.all' 2>/dev/null || { echo "tunnel_rules.sh: python3-scapy missing" >&2; exit 1; }
 
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
