@@ -1,7 +1,8 @@
 /*
- * fauxtcp-server: phantun_server's flags and wire, with the DNAT rule
- * managed by the daemon itself (installed at start, removed at exit), so
- * nothing has to be persisted on the server host.
+ * fauxtcp-server: phantun_server's flags and wire, with the nft table that
+ * maps the tunnel port into the TUN (stateless, no conntrack) managed by
+ * the daemon itself (installed at start, removed at exit), so nothing has
+ * to be persisted on the server host.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -86,8 +87,8 @@ static void usage(FILE *f)
 		"      --handshake-packet F   send F's content first on each connection\n"
 		"      --no-manage-rules      do not install the nft table (phantun's way: your DNAT)\n"
 		"      --set-forwarding       turn IP forwarding on, restore it at exit\n"
-		"      --no-conntrack-ack     no pure ACK after accepting (phantun's exact wire;\n"
-		"                             a NAT's conntrack may then stall one-way floods)\n"
+		"      --no-conntrack-ack     no pure ACK after accepting nor every 32 KiB of a\n"
+		"                             one-way flood (a NAT's conntrack may then stall it)\n"
 		"      --mode tun|raw         raw: AF_PACKET on --iface, no TUN/DNAT/forwarding\n"
 		"      --iface NAME           WAN interface for --mode raw\n"
 		"  fauxtcp-server status -l PORT   report of a running server\n"
