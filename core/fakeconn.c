@@ -216,7 +216,6 @@ static unsigned rst_strict(struct fakeconn *c, uint64_t now,
 		*reason = FAKECONN_RESET;
 		return FAKECONN_CLOSE;
 	}
-	c->stats.rst_held++;
 	if (c->rst_at)
 		return 0;
 	c->rst_at = now ? now : 1;

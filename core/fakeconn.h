@@ -66,7 +66,6 @@ struct fakeconn_stats {
 	uint64_t too_big, pending_dropped;
 	uint32_t last_too_big; /* size of the last datagram too big to send */
 	uint64_t rst_ignored;  /* RSTs whose seq no segment of ours invited */
-	uint64_t rst_held;     /* RSTs that did not close (grace, replacement) */
 	uint64_t out_of_window; /* segments nowhere near the peer's seq or ack */
 	uint64_t syn_ignored;  /* SYN or SYN|ACK on the live tuple, not taken */
 };

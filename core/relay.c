@@ -11,6 +11,8 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 
+#include "csum.h"
+
 /* lwIP (NO_SYS) is one instance per process and reads time through
  * sys_now(): these are the globals lwIP imposes. The clock is fed from the
  * `now` every relay entry point receives, counted from the first one so
@@ -383,7 +385,7 @@ static void conntrack_ack(struct relay *r, struct fakeconn *c)
 	bool for_conntrack = r->cfg.conntrack_ack &&
 		(uint32_t)(c->ack - c->last_ack) >= RELAY_CONNTRACK_ACK_BYTES;
 	/* A client that only sends hears us at least this often, so that
-	 * its silence rule (RELAY_HEAL_MS) only fires on a dead path. */
+	 * its silence rule (heal-timeout) only fires on a dead path. */
 	bool for_liveness = !r->cfg.unprotected &&
 		r->now - c->last_tx >= RELAY_LIVENESS_ACK_MS;
 	if (!for_conntrack && !for_liveness)
@@ -556,21 +558,29 @@ static void count_parse_error(struct relay *r, int err)
 	}
 }
 
-static u8_t recv_tcp(void *arg, struct raw_pcb *pcb, struct pbuf *p,
-		     const ip_addr_t *addr)
+/* One TCP packet (ip_hlen bytes of IP header first), from lwIP or, in
+ * TUN mode, straight from the link; flags are relay_link_input's. */
+static void input_tcp(struct relay *r, struct pbuf *p, uint16_t ip_hlen,
+		      unsigned flags)
 {
-	struct relay *r = arg;
 	struct segment s;
-	bool verify = r->cfg.verify_checksum && !(r->rx_flags & RELAY_RX_CSUM_OK);
+	bool verify = r->cfg.verify_checksum && !(flags & RELAY_RX_CSUM_OK);
+	int err = segment_parse(p, ip_hlen, verify, r->scratch, sizeof(r->scratch), &s);
 
-	(void)pcb;
-	(void)addr;
-	int err = segment_parse(p, (uint16_t)ip_current_header_tot_len(), verify,
-				r->scratch, sizeof(r->scratch), &s);
 	if (err)
 		count_parse_error(r, err);
 	else
 		on_segment(r, &s);
+}
+
+static u8_t recv_tcp(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+		     const ip_addr_t *addr)
+{
+	struct relay *r = arg;
+
+	(void)pcb;
+	(void)addr;
+	input_tcp(r, p, (uint16_t)ip_current_header_tot_len(), r->rx_flags);
 	pbuf_free(p);
 	return 1;
 }
@@ -841,25 +851,11 @@ static int frame_check(const struct netif *netif, const uint8_t *f, size_t len)
 	}
 }
 
-/* The IPv4 header checksum, as lwIP's ip4_input checks it. */
-static bool ip4_header_sum_ok(const uint8_t *h, size_t hl)
-{
-	uint32_t acc = 0;
-
-	for (size_t i = 0; i + 1 < hl; i += 2)
-		acc += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (acc >> 16)
-		acc = (acc & 0xffffu) + (acc >> 16);
-	return acc == 0xffffu;
-}
-
 /* A segment the kernel routed into the TUN, as lwIP's raw input would
  * hand it to recv_tcp. */
 static void tun_tcp(struct relay *r, const uint8_t *pkt, size_t tot,
 		    uint16_t hl, unsigned flags)
 {
-	struct segment s;
-	bool verify = r->cfg.verify_checksum && !(flags & RELAY_RX_CSUM_OK);
 	/* Read in place, as in relay_link_input. */
 	struct pbuf *p = pbuf_alloc_reference((void *)pkt, (u16_t)tot, PBUF_REF);
 
@@ -867,12 +863,8 @@ static void tun_tcp(struct relay *r, const uint8_t *pkt, size_t tot,
 		r->stats.no_buffer++;
 		return;
 	}
-	int err = segment_parse(p, hl, verify, r->scratch, sizeof(r->scratch), &s);
+	input_tcp(r, p, hl, flags);
 	pbuf_free(p);
-	if (err)
-		count_parse_error(r, err);
-	else
-		on_segment(r, &s);
 }
 
 /*
@@ -934,7 +926,8 @@ static void tun_input(struct relay *r, const uint8_t *pkt, size_t len,
 			r->stats.drop_truncated++;
 			return;
 		}
-		if (!ip4_header_sum_ok(pkt, hl)) {
+		/* The IPv4 header checksum, as lwIP's ip4_input checks it. */
+		if (csum_be(pkt, hl) != 0xffffu) {
 			r->stats.drop_checksum++;
 			return;
 		}

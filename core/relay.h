@@ -111,8 +111,6 @@ struct relay_stats {
 #define RELAY_RST_GRACE_MS 2000u
 /* Server: while a client only sends, a pure ACK at least this often. */
 #define RELAY_LIVENESS_ACK_MS 1000u
-/* Client: the default silence that closes a connection (heal-timeout). */
-#define RELAY_HEAL_MS 5000u
 /* Client: how long a connection closed by an RST or silence still
  * receives on its tuple. */
 #define RELAY_LINGER_MS 1000u
