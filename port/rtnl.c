@@ -245,16 +245,22 @@ static int rtnl_tb_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* Check the fixed header fits, then index the attributes after it. */
-static int rtnl_parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
-			    struct rtnl_tb *tb)
+/*
+ * Every parser starts here: 0 for a message of another type (skip it), or
+ * 1 once the fixed header of hdrlen bytes is known to fit and the
+ * attributes after it are indexed in tb, or -EBADMSG.
+ */
+static int rtnl_parse_msg(const struct nlmsghdr *nlh, uint16_t type,
+			  size_t hdrlen, struct rtnl_tb *tb)
 {
+	if (nlh->nlmsg_type != type)
+		return 0;
 	memset(tb, 0, sizeof(*tb));
 	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
 		return -EBADMSG;
 	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, rtnl_tb_cb, tb) < 0)
 		return -EBADMSG;
-	return 0;
+	return 1;
 }
 
 static int rtnl_attr_u32(const struct nlattr *a, uint32_t *out)
@@ -324,16 +330,15 @@ static int rtnl_sa_raw(const struct sockaddr *sa, const void **raw, size_t *len)
 	return -EAFNOSUPPORT;
 }
 
-static struct nlmsghdr *rtnl_msg(union rtnl_txbuf *tx, uint16_t type,
-				 uint16_t flags)
+/* A request in tx: *nlh, and the zeroed fixed header of hdrlen it returns. */
+static void *rtnl_msg(union rtnl_txbuf *tx, uint16_t type, uint16_t flags,
+		      size_t hdrlen, struct nlmsghdr **nlh)
 {
-	struct nlmsghdr *nlh;
-
 	memset(tx, 0, sizeof(*tx));
-	nlh = mnl_nlmsg_put_header(tx->buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	return nlh;
+	*nlh = mnl_nlmsg_put_header(tx->buf);
+	(*nlh)->nlmsg_type = type;
+	(*nlh)->nlmsg_flags = flags;
+	return mnl_nlmsg_put_extra_header(*nlh, hdrlen);
 }
 
 /* ---- links ---- */
@@ -347,10 +352,8 @@ int rtnl_parse_link(const struct nlmsghdr *nlh, void *arg)
 	uint32_t mtu = 0;
 	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*ifi), &tb);
-	if (ret)
+	ret = rtnl_parse_msg(nlh, RTM_NEWLINK, sizeof(*ifi), &tb);
+	if (ret <= 0)
 		return ret;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifi->ifi_index;
@@ -376,8 +379,9 @@ static int rtnl_getlink(struct rtnl *r, int ifindex, const char *ifname,
 			struct rtnl_link *out)
 {
 	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh = rtnl_msg(&tx, RTM_GETLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi = rtnl_msg(&tx, RTM_GETLINK, 0, sizeof(*ifi),
+					 &nlh);
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
@@ -426,8 +430,7 @@ int rtnl_link_set(struct rtnl *rtnl, int ifindex, bool up, unsigned int mtu)
 
 	if (!rtnl || ifindex <= 0)
 		return -EINVAL;
-	nlh = rtnl_msg(&tx, RTM_NEWLINK, 0);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi = rtnl_msg(&tx, RTM_NEWLINK, 0, sizeof(*ifi), &nlh);
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_change = IFF_UP;
@@ -451,8 +454,8 @@ static int rtnl_addr_add(struct rtnl *r, int ifindex, int family,
 
 	if (!r || ifindex <= 0 || !local || !peer)
 		return -EINVAL;
-	nlh = rtnl_msg(&tx, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa = rtnl_msg(&tx, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+		       sizeof(*ifa), &nlh);
 	ifa->ifa_family = (unsigned char)family;
 	ifa->ifa_prefixlen = prefixlen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -497,10 +500,8 @@ static int rtnl_parse_addr(const struct nlmsghdr *nlh, void *arg)
 	uint32_t flags;
 	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*ifa), &tb);
-	if (ret)
+	ret = rtnl_parse_msg(nlh, RTM_NEWADDR, sizeof(*ifa), &tb);
+	if (ret <= 0)
 		return ret;
 	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return 0;
@@ -540,13 +541,33 @@ int rtnl_addr_dump(struct rtnl *rtnl, int family,
 	if (!rtnl || !fn || (family != AF_UNSPEC && family != AF_INET &&
 			     family != AF_INET6))
 		return -EINVAL;
-	nlh = rtnl_msg(&tx, RTM_GETADDR, NLM_F_DUMP);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa = rtnl_msg(&tx, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa), &nlh);
 	ifa->ifa_family = (unsigned char)family;
 	return rtnl_talk(rtnl, nlh, rtnl_parse_addr, &w);
 }
 
 /* ---- routes ---- */
+
+/*
+ * A route request about the host dst: rtm_family, rtm_dst_len and RTA_DST
+ * are set; the rest of *rtm, and attributes after RTA_DST, are the caller's.
+ */
+static int rtnl_route_msg(union rtnl_txbuf *tx, uint16_t type, uint16_t flags,
+			  const struct sockaddr *dst, struct nlmsghdr **nlh,
+			  struct rtmsg **rtm)
+{
+	const void *raw;
+	size_t len;
+	int ret = rtnl_sa_raw(dst, &raw, &len);
+
+	if (ret)
+		return ret;
+	*rtm = rtnl_msg(tx, type, flags, sizeof(**rtm), nlh);
+	(*rtm)->rtm_family = (unsigned char)dst->sa_family;
+	(*rtm)->rtm_dst_len = (unsigned char)(len * 8);
+	mnl_attr_put(*nlh, RTA_DST, len, raw);
+	return 0;
+}
 
 static int rtnl_route_host(struct rtnl *r, uint16_t type, uint16_t flags,
 			   int ifindex, const struct sockaddr *dst)
@@ -554,24 +575,17 @@ static int rtnl_route_host(struct rtnl *r, uint16_t type, uint16_t flags,
 	union rtnl_txbuf tx;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	const void *raw;
-	size_t len;
 	int ret;
 
 	if (!r || ifindex <= 0)
 		return -EINVAL;
-	ret = rtnl_sa_raw(dst, &raw, &len);
+	ret = rtnl_route_msg(&tx, type, flags, dst, &nlh, &rtm);
 	if (ret)
 		return ret;
-	nlh = rtnl_msg(&tx, type, flags);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (unsigned char)dst->sa_family;
-	rtm->rtm_dst_len = (unsigned char)(len * 8);
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, len, raw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return rtnl_talk(r, nlh, NULL, NULL);
 }
@@ -633,10 +647,8 @@ int rtnl_parse_route(const struct nlmsghdr *nlh, void *arg)
 	uint32_t oif = 0;
 	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*rtm), &tb);
-	if (ret)
+	ret = rtnl_parse_msg(nlh, RTM_NEWROUTE, sizeof(*rtm), &tb);
+	if (ret <= 0)
 		return ret;
 	memset(out, 0, sizeof(*out));
 	out->type = rtm->rtm_type;
@@ -661,20 +673,13 @@ int rtnl_route_get(struct rtnl *rtnl, const struct sockaddr *dst,
 	union rtnl_txbuf tx;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	const void *raw;
-	size_t len;
 	int ret;
 
 	if (!rtnl || !out)
 		return -EINVAL;
-	ret = rtnl_sa_raw(dst, &raw, &len);
+	ret = rtnl_route_msg(&tx, RTM_GETROUTE, 0, dst, &nlh, &rtm);
 	if (ret)
 		return ret;
-	nlh = rtnl_msg(&tx, RTM_GETROUTE, 0);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (unsigned char)dst->sa_family;
-	rtm->rtm_dst_len = (unsigned char)(len * 8);
-	mnl_attr_put(nlh, RTA_DST, len, raw);
 	if (dst->sa_family == AF_INET6 && sin6->sin6_scope_id)
 		mnl_attr_put_u32(nlh, RTA_OIF, sin6->sin6_scope_id);
 	/* A reply without RTA_OIF would leave oif 0: treat as malformed. */
@@ -698,10 +703,8 @@ int rtnl_parse_neigh(const struct nlmsghdr *nlh, void *arg)
 	struct rtnl_tb tb;
 	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*ndm), &tb);
-	if (ret)
+	ret = rtnl_parse_msg(nlh, RTM_NEWNEIGH, sizeof(*ndm), &tb);
+	if (ret <= 0)
 		return ret;
 	ans->found = true;
 	ans->usable = ndm->ndm_state & RTNL_NUD_USABLE;
@@ -729,8 +732,7 @@ int rtnl_neigh_get(struct rtnl *rtnl, int ifindex, const struct sockaddr *addr,
 	ret = rtnl_sa_raw(addr, &raw, &len);
 	if (ret)
 		return ret;
-	nlh = rtnl_msg(&tx, RTM_GETNEIGH, 0);
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm = rtnl_msg(&tx, RTM_GETNEIGH, 0, sizeof(*ndm), &nlh);
 	ndm->ndm_family = (unsigned char)addr->sa_family;
 	ndm->ndm_ifindex = ifindex;
 	mnl_attr_put(nlh, NDA_DST, len, raw);
