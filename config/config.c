@@ -444,43 +444,30 @@ static int parse_local(const struct config *c, const char *v, char *host,
 	return 0;
 }
 
-static int set_local(struct config *c, const char *v, char *msg,
-		     size_t msglen)
+/* --local or --remote: the text as given, its host and its port. */
+static int set_endpoint(struct config *c, bool local, const char *v,
+			char *msg, size_t msglen)
 {
+	char *text = local ? c->local : c->remote;
 	char host[CONFIG_HOST_MAX];
 	size_t n = strlen(v);
 	uint16_t port = 0;
 	int rc;
 
+	_Static_assert(sizeof(c->local) == sizeof(c->remote) &&
+		       sizeof(c->local_host) == sizeof(host) &&
+		       sizeof(c->remote_host) == sizeof(host),
+		       "one size for both endpoints");
 	if (n >= sizeof(c->local))
 		return fail(msg, msglen, "too long (%zu characters, max %zu)",
 			    n, sizeof(c->local) - 1);
-	rc = parse_local(c, v, host, &port, msg, msglen);
+	rc = local ? parse_local(c, v, host, &port, msg, msglen) :
+		     parse_hostport(v, host, sizeof(host), &port, msg, msglen);
 	if (rc < 0)
 		return rc;
-	copy_bytes(c->local, v, n);
-	copy_bytes(c->local_host, host, strlen(host));
-	c->local_port = port;
-	return 0;
-}
-
-static int set_remote(struct config *c, const char *v, char *msg,
-		      size_t msglen)
-{
-	char host[CONFIG_HOST_MAX];
-	size_t n = strlen(v);
-	uint16_t port = 0;
-	int rc;
-
-	if (n >= sizeof(c->remote))
-		return fail(msg, msglen, "too long (%zu characters, max %zu)",
-			    n, sizeof(c->remote) - 1);
-	rc = parse_hostport(v, host, sizeof(host), &port, msg, msglen);
-	if (rc < 0)
-		return rc;
-	copy_bytes(c->remote, v, n);
-	copy_bytes(c->remote_host, host, strlen(host));
-	c->remote_port = port;
+	copy_bytes(text, v, n);
+	copy_bytes(local ? c->local_host : c->remote_host, host, strlen(host));
+	*(local ? &c->local_port : &c->remote_port) = port;
 	return 0;
 }
 
@@ -513,40 +500,25 @@ static int set_mode(struct config *c, const char *v, char *msg,
 	return 0;
 }
 
-static int set_max_conns(struct config *c, const char *v, char *msg,
-			 size_t msglen)
+/*
+ * A number min-max into *dst; min 0 means "off".  unit ("" or " seconds")
+ * only words the error.
+ */
+static int set_uint(unsigned int *dst, const char *v, unsigned int min,
+		    unsigned int max, const char *unit, char *msg,
+		    size_t msglen)
 {
 	unsigned long n;
 
-	if (!parse_num(v, 1, CONFIG_MAX_CONNS_LIMIT, &n))
-		return fail(msg, msglen, "expected 1-%u, got " QFMT,
-			    CONFIG_MAX_CONNS_LIMIT, QARG(v));
-	c->max_conns = (unsigned int)n;
-	return 0;
-}
-
-static int set_idle_timeout(struct config *c, const char *v, char *msg,
-			    size_t msglen)
-{
-	unsigned long n;
-
-	if (!parse_num(v, 1, CONFIG_IDLE_TIMEOUT_LIMIT, &n))
-		return fail(msg, msglen, "expected 1-%u seconds, got " QFMT,
-			    CONFIG_IDLE_TIMEOUT_LIMIT, QARG(v));
-	c->idle_timeout = (unsigned int)n;
-	return 0;
-}
-
-static int set_heal_timeout(struct config *c, const char *v, char *msg,
-			    size_t msglen)
-{
-	unsigned long n;
-
-	if (!parse_num(v, 0, CONFIG_HEAL_TIMEOUT_LIMIT, &n))
-		return fail(msg, msglen, "expected 0 (off) to %u seconds, got " QFMT,
-			    CONFIG_HEAL_TIMEOUT_LIMIT, QARG(v));
-	c->heal_timeout = (unsigned int)n;
-	return 0;
+	if (parse_num(v, min, max, &n)) {
+		*dst = (unsigned int)n;
+		return 0;
+	}
+	if (min == 0)
+		return fail(msg, msglen, "expected 0 (off) to %u%s, got " QFMT,
+			    max, unit, QARG(v));
+	return fail(msg, msglen, "expected %u-%u%s, got " QFMT, min, max,
+		    unit, QARG(v));
 }
 
 static int set_value(struct config *c, enum config_opt id, const char *v,
@@ -554,9 +526,9 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 {
 	switch (id) {
 	case CONFIG_OPT_LOCAL:
-		return set_local(c, v, msg, msglen);
+		return set_endpoint(c, true, v, msg, msglen);
 	case CONFIG_OPT_REMOTE:
-		return set_remote(c, v, msg, msglen);
+		return set_endpoint(c, false, v, msg, msglen);
 	case CONFIG_OPT_IPV4_ONLY:
 		return parse_bool(v, &c->ipv4_only, msg, msglen);
 	case CONFIG_OPT_HANDSHAKE_PACKET:
@@ -587,11 +559,16 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 	case CONFIG_OPT_CONNTRACK_ACK:
 		return parse_bool(v, &c->conntrack_ack, msg, msglen);
 	case CONFIG_OPT_MAX_CONNS:
-		return set_max_conns(c, v, msg, msglen);
+		return set_uint(&c->max_conns, v, 1, CONFIG_MAX_CONNS_LIMIT, "",
+				msg, msglen);
 	case CONFIG_OPT_IDLE_TIMEOUT:
-		return set_idle_timeout(c, v, msg, msglen);
+		return set_uint(&c->idle_timeout, v, 1,
+				CONFIG_IDLE_TIMEOUT_LIMIT, " seconds", msg,
+				msglen);
 	case CONFIG_OPT_HEAL_TIMEOUT:
-		return set_heal_timeout(c, v, msg, msglen);
+		return set_uint(&c->heal_timeout, v, 0,
+				CONFIG_HEAL_TIMEOUT_LIMIT, " seconds", msg,
+				msglen);
 	case CONFIG_OPT_CHECK:
 		return parse_bool(v, &c->check, msg, msglen);
 	case CONFIG_OPT_CONFIG:
