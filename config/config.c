@@ -1,8 +1,9 @@
 /*
  * config: phantun-compatible command line and INI file loader.  One table
  * (cfg_opts[]) drives both, so a flag and its INI key cannot drift apart.
- * This file: the table, the error helpers the others share (config_int.h),
- * defaults and the checks across settings.
+ * --help is printed from it too (config_usage.c).  This file: the table,
+ * the error helpers the others share (config_int.h), defaults and the
+ * checks across settings.
  */
 #define _GNU_SOURCE
 
@@ -13,48 +14,97 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Usage text by role: the same for both, or for one, or one each. */
+#define BOTH(mv, help)		{ [CONFIG_CLIENT] = { (mv), (help) }, \
+				  [CONFIG_SERVER] = { (mv), (help) } }
+#define CLIENT(mv, help)	{ [CONFIG_CLIENT] = { (mv), (help) } }
+#define SERVER(mv, help)	{ [CONFIG_SERVER] = { (mv), (help) } }
+#define EACH(cmv, chelp, smv, shelp) \
+				{ [CONFIG_CLIENT] = { (cmv), (chelp) }, \
+				  [CONFIG_SERVER] = { (smv), (shelp) } }
+
+/*
+ * In --help's order.  Defaults are not in the help texts: config_usage()
+ * prints them from config_init(), so they cannot go stale.  The client's
+ * TUN options have no help: its usage names them once, as ignored.
+ */
 const struct opt_desc cfg_opts[CFG_NOPTS] = {
-	{ "local", "local", NULL, CONFIG_OPT_LOCAL, 'l', ROLE_BOTH, false },
-	{ "remote", "remote", NULL, CONFIG_OPT_REMOTE, 'r', ROLE_BOTH, false },
+	{ "local", "local", NULL, CONFIG_OPT_LOCAL, 'l', ROLE_BOTH, false,
+	  EACH("IP:PORT", "UDP address to listen on (e.g. 127.0.0.1:4567)",
+	       "PORT", "fake-TCP port to accept on") },
+	{ "remote", "remote", NULL, CONFIG_OPT_REMOTE, 'r', ROLE_BOTH, false,
+	  EACH("HOST:PORT", "the phantun or fauxtcp server",
+	       "HOST:PORT", "where datagrams go (e.g. WireGuard)") },
+	{ "config", NULL, NULL, CONFIG_OPT_CONFIG, 'c', ROLE_BOTH, false,
+	  EACH("FILE", "INI file ([client] section); flags win",
+	       "FILE", "INI file ([server] section); flags win") },
 	{ "ipv4-only", "ipv4-only", "true", CONFIG_OPT_IPV4_ONLY, '4',
-	  ROLE_BOTH, false },
-	{ "handshake-packet", "handshake-packet", NULL,
-	  CONFIG_OPT_HANDSHAKE_PACKET, 0, ROLE_BOTH, false },
-	{ "tun", "tun", NULL, CONFIG_OPT_TUN, 0, ROLE_BOTH, true },
+	  ROLE_BOTH, false,
+	  EACH(NULL, "use only IPv4 for the remote",
+	       NULL, "no IPv6 on the TUN") },
+	{ "tun", "tun", NULL, CONFIG_OPT_TUN, 0, ROLE_BOTH, true,
+	  EACH("NAME", NULL, "NAME", "TUN device name (default: kernel picks)") },
 	{ "tun-local", "tun-local", NULL, CONFIG_OPT_TUN_LOCAL, 0,
-	  ROLE_BOTH, true },
+	  ROLE_BOTH, true,
+	  EACH("IP", NULL, "IP", "host side of the TUN") },
 	{ "tun-peer", "tun-peer", NULL, CONFIG_OPT_TUN_PEER, 0,
-	  ROLE_BOTH, true },
+	  ROLE_BOTH, true,
+	  EACH("IP", NULL, "IP", "fauxtcp side, the first host address's") },
 	{ "tun-local6", "tun-local6", NULL, CONFIG_OPT_TUN_LOCAL6, 0,
-	  ROLE_BOTH, true },
+	  ROLE_BOTH, true,
+	  EACH("IP", NULL, "IP", "host side of the TUN, IPv6") },
 	{ "tun-peer6", "tun-peer6", NULL, CONFIG_OPT_TUN_PEER6, 0,
-	  ROLE_BOTH, true },
-	{ "iface", "iface", NULL, CONFIG_OPT_IFACE, 0, ROLE_BOTH, false },
-	{ "pcap", "pcap", NULL, CONFIG_OPT_PCAP, 0, ROLE_BOTH, false },
-	{ "log-level", "log-level", NULL, CONFIG_OPT_LOG_LEVEL, 0,
-	  ROLE_BOTH, false },
-	{ "max-conns", "max-conns", NULL, CONFIG_OPT_MAX_CONNS, 0,
-	  ROLE_BOTH, false },
-	{ "idle-timeout", "idle-timeout", NULL, CONFIG_OPT_IDLE_TIMEOUT, 0,
-	  ROLE_BOTH, false },
-	{ "heal-timeout", "heal-timeout", NULL, CONFIG_OPT_HEAL_TIMEOUT, 0,
-	  ROLE_CLIENT, false },
-	{ "mode", "mode", NULL, CONFIG_OPT_MODE, 0, ROLE_SERVER, false },
+	  ROLE_BOTH, true,
+	  EACH("IP", NULL, "IP", "fauxtcp side, IPv6") },
+	{ "mode", "mode", NULL, CONFIG_OPT_MODE, 0, ROLE_SERVER, false,
+	  SERVER("tun|raw",
+		 "raw: AF_PACKET on --iface, no TUN/DNAT/forwarding") },
+	{ "iface", "iface", NULL, CONFIG_OPT_IFACE, 0, ROLE_BOTH, false,
+	  EACH("NAME", "WAN interface (default: the route's)",
+	       "NAME", "WAN interface for --mode raw") },
+	{ "handshake-packet", "handshake-packet", NULL,
+	  CONFIG_OPT_HANDSHAKE_PACKET, 0, ROLE_BOTH, false,
+	  BOTH("FILE", "send FILE's content first on each connection") },
 	{ "no-manage-rules", NULL, "false", CONFIG_OPT_MANAGE_RULES, 0,
-	  ROLE_SERVER, false },
+	  ROLE_SERVER, false,
+	  SERVER(NULL,
+		 "do not install the nft table (phantun's way: your DNAT)") },
 	/* Lets a flag undo "manage-rules = false" from the file. */
 	{ "manage-rules", "manage-rules", "true", CONFIG_OPT_MANAGE_RULES, 0,
-	  ROLE_SERVER, false },
+	  ROLE_SERVER, false,
+	  SERVER(NULL, "install it (the default; overrides the file)") },
 	{ "set-forwarding", "set-forwarding", "true",
-	  CONFIG_OPT_SET_FORWARDING, 0, ROLE_SERVER, false },
+	  CONFIG_OPT_SET_FORWARDING, 0, ROLE_SERVER, false,
+	  SERVER(NULL, "turn IP forwarding on, restore it at exit") },
 	{ "no-conntrack-ack", NULL, "false", CONFIG_OPT_CONNTRACK_ACK, 0,
-	  ROLE_SERVER, false },
+	  ROLE_SERVER, false,
+	  SERVER(NULL,
+		 "no pure ACK after accepting nor every 32 KiB of a one-way flood (a NAT's conntrack may then stall it)") },
 	{ "conntrack-ack", "conntrack-ack", "true", CONFIG_OPT_CONNTRACK_ACK, 0,
-	  ROLE_SERVER, false },
-	{ "check", NULL, "true", CONFIG_OPT_CHECK, 0, ROLE_CLIENT, false },
-	{ "config", NULL, NULL, CONFIG_OPT_CONFIG, 'c', ROLE_BOTH, false },
-	{ "help", NULL, "true", CONFIG_OPT_HELP, 'h', ROLE_BOTH, false },
-	{ "version", NULL, "true", CONFIG_OPT_VERSION, 'V', ROLE_BOTH, false },
+	  ROLE_SERVER, false,
+	  SERVER(NULL, "send those ACKs (the default; overrides the file)") },
+	{ "idle-timeout", "idle-timeout", NULL, CONFIG_OPT_IDLE_TIMEOUT, 0,
+	  ROLE_BOTH, false,
+	  BOTH("SECONDS", "close idle connections") },
+	{ "heal-timeout", "heal-timeout", NULL, CONFIG_OPT_HEAL_TIMEOUT, 0,
+	  ROLE_CLIENT, false,
+	  CLIENT("SECONDS",
+		 "reconnect after sending SECONDS without hearing a server that speaks on its own; 0 off") },
+	{ "max-conns", "max-conns", NULL, CONFIG_OPT_MAX_CONNS, 0,
+	  ROLE_BOTH, false,
+	  BOTH("N", "connection table size") },
+	{ "pcap", "pcap", NULL, CONFIG_OPT_PCAP, 0, ROLE_BOTH, false,
+	  EACH("FILE", "capture our segments sent and received",
+	       "FILE", "capture every segment sent and received") },
+	{ "log-level", "log-level", NULL, CONFIG_OPT_LOG_LEVEL, 0,
+	  ROLE_BOTH, false,
+	  BOTH("LEVEL", "error|warn|info|debug|trace") },
+	{ "check", NULL, "true", CONFIG_OPT_CHECK, 0, ROLE_CLIENT, false,
+	  CLIENT(NULL, "print what would be used, try a handshake, exit") },
+	{ "help", NULL, "true", CONFIG_OPT_HELP, 'h', ROLE_BOTH, false,
+	  BOTH(NULL, "print this help and exit") },
+	{ "version", NULL, "true", CONFIG_OPT_VERSION, 'V', ROLE_BOTH, false,
+	  BOTH(NULL, "print the version and exit") },
 };
 _Static_assert(ARRAY_SIZE(cfg_opts) == CFG_NOPTS, "CFG_NOPTS is stale");
 _Static_assert(CONFIG_OPT_NR <= 32, "config.given is 32 bits");
@@ -177,6 +227,17 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 		return cfg_fail(err, errlen, "--max-conns must be 1-%u, not %u",
 				CONFIG_MAX_CONNS_LIMIT, c->max_conns);
 	return check_ipv4_only(c, err, errlen);
+}
+
+const char *cfg_metavar(const struct opt_desc *o, enum config_role role)
+{
+	const char *m = o->text[role_index(role)].metavar;
+
+	/* "--mode: missing value tun|raw" on the client too: then it says
+	 * that --mode is a server option. */
+	if (!m)
+		m = o->text[role_index(other_role(role))].metavar;
+	return m ? m : "VALUE";	/* a switch; no caller should ask */
 }
 
 int config_ignored_names(const struct config *c, char *buf, size_t buflen)

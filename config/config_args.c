@@ -58,35 +58,6 @@ static void build_getopt(struct option *lo, char *shorts)
 	*s = '\0';
 }
 
-static const char *metavar(const struct config *c, const struct opt_desc *o)
-{
-	switch (o->id) {
-	case CONFIG_OPT_LOCAL:
-		return c->role == CONFIG_SERVER ? "PORT" : "IP:PORT";
-	case CONFIG_OPT_REMOTE:
-		return "HOST:PORT";
-	case CONFIG_OPT_TUN:
-	case CONFIG_OPT_IFACE:
-		return "NAME";
-	case CONFIG_OPT_TUN_LOCAL:
-	case CONFIG_OPT_TUN_PEER:
-	case CONFIG_OPT_TUN_LOCAL6:
-	case CONFIG_OPT_TUN_PEER6:
-		return "IP";
-	case CONFIG_OPT_LOG_LEVEL:
-		return "LEVEL";
-	case CONFIG_OPT_MODE:
-		return "tun|raw";
-	case CONFIG_OPT_MAX_CONNS:
-		return "N";
-	case CONFIG_OPT_IDLE_TIMEOUT:
-	case CONFIG_OPT_HEAL_TIMEOUT:
-		return "SECONDS";
-	default:
-		return "FILE";
-	}
-}
-
 /* Name the option the way the user typed it: "-l" or "--local". */
 static const char *typed(const struct opt_desc *o, bool via_short, char *buf,
 			 size_t buflen)
@@ -149,7 +120,7 @@ static int getopt_error(const struct config *c, int rc, int argc,
 
 		return cfg_fail(err, errlen, "%s: missing value %s",
 				typed(o, via_short, name, sizeof(name)),
-				metavar(c, o));
+				cfg_metavar(o, c->role));
 	}
 	/* A known option getopt refused: "--check=yes". */
 	if (o && !via_short)

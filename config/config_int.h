@@ -6,6 +6,7 @@
  *	config_value.c	 one value: parse it, check it, store it
  *	config_ini.c	 the INI file reader
  *	config_args.c	 the command line (getopt_long) and its errors
+ *	config_usage.c	 --help, printed from the option table
  */
 #ifndef FAUXTCP_CONFIG_INT_H
 #define FAUXTCP_CONFIG_INT_H
@@ -52,6 +53,16 @@ struct opt_desc {
 	char short_flag;
 	unsigned char roles;
 	bool client_ignores;	/* phantun TUN option, moot without a TUN */
+	/*
+	 * By role (enum config_role): the value's name in --help and in
+	 * "missing value" errors (NULL for a switch), and the --help text
+	 * (NULL where the option is not listed).  Both NULL for a role the
+	 * option is not valid in.
+	 */
+	struct opt_text {
+		const char *metavar;
+		const char *help;
+	} text[2];
 };
 
 /* Entries in cfg_opts[]; a constant so callers can size arrays by it. */
@@ -76,6 +87,9 @@ int cfg_fail(char *err, size_t errlen, const char *fmt, ...);
 /* Like cfg_fail() but for a caller-chosen errno. */
 __attribute__((format(printf, 4, 5)))
 int cfg_fail_rc(int rc, char *err, size_t errlen, const char *fmt, ...);
+
+/* "IP:PORT", "FILE", ...: what o's value is called, for role. */
+const char *cfg_metavar(const struct opt_desc *o, enum config_role role);
 
 /* Set one option from text v and remember that it was given (value.c). */
 int cfg_set_opt(struct config *c, const struct opt_desc *o, const char *v,
@@ -109,6 +123,12 @@ static inline const char *role_name(enum config_role role)
 static inline enum config_role other_role(enum config_role role)
 {
 	return role == CONFIG_SERVER ? CONFIG_CLIENT : CONFIG_SERVER;
+}
+
+/* Index of struct opt_desc's text[]; any bad role reads as the client's. */
+static inline int role_index(enum config_role role)
+{
+	return role == CONFIG_SERVER ? CONFIG_SERVER : CONFIG_CLIENT;
 }
 
 static inline unsigned int role_bit(enum config_role role)
