@@ -12,7 +12,9 @@
  *	config_init(&c, CONFIG_CLIENT);
  *	if (config_parse_args(&c, argc, argv, err, sizeof(err)) < 0)
  *		die("%s", err);
- *	if (c.help || c.version)
+ *	if (c.help)
+ *		config_usage(stdout, CONFIG_CLIENT); ...exit 0...
+ *	if (c.version)
  *		...print, exit 0...
  *	if (config_validate(&c, err, sizeof(err)) < 0)
  *		die("%s", err);
@@ -56,6 +58,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_PATH_MAX		4096	/* PATH_MAX, including the NUL */
 #define CONFIG_HOST_MAX		256	/* DNS name: 253 chars + NUL */
@@ -236,6 +239,14 @@ int config_parse_hostport(const char *s, char *host, size_t hostlen,
  * "ignoring --tun, --tun-local6: fauxtcp needs no TUN on the client".
  */
 int config_ignored_names(const struct config *c, char *buf, size_t buflen);
+
+/*
+ * Print the --help text of role's daemon to f: a "usage:" line, one line
+ * (or more, wrapped) per option the role takes, with its default, and the
+ * status subcommand.  Generated from the same table as the parsers, so it
+ * lists exactly the flags config_parse_args() takes for role.
+ */
+void config_usage(FILE *f, enum config_role role);
 
 /* "error", "warn", "info", "debug", "trace". */
 const char *config_log_level_name(enum config_log_level level);

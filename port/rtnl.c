@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
+/*
+ * rtnetlink: the socket, one request and its reply at a time, attribute
+ * helpers (shared through rtnl_int.h) and links.  Addresses, routes and
+ * neighbours are in rtnl_query.c.
+ */
 #define _GNU_SOURCE
 #include "rtnl.h"
+#include "rtnl_int.h"
 #include "rtnl_parse.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
 /* After <net/if.h> (rtnl.h): adds only IFF_LOWER_UP and friends. */
 #include <linux/if.h>
-#include <linux/if_addr.h>
-#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -17,10 +21,6 @@
 
 /* Big enough for an RTM_NEWLINK reply even with many attributes. */
 #define RTNL_RXBUF 32768
-/* Every request we build is a header plus a few small attributes. */
-#define RTNL_TXBUF 512
-/* Larger than IFLA_MAX, RTA_MAX and NDA_MAX; later attributes are unused. */
-#define RTNL_TB_LEN 80
 
 struct rtnl {
 	struct mnl_socket *nl;
@@ -28,15 +28,6 @@ struct rtnl {
 	unsigned int seq;
 	char errmsg[160];
 	char rxbuf[RTNL_RXBUF];
-};
-
-struct rtnl_tb {
-	const struct nlattr *a[RTNL_TB_LEN];
-};
-
-union rtnl_txbuf {
-	struct nlmsghdr align;
-	char buf[RTNL_TXBUF];
 };
 
 int rtnl_open(struct rtnl **out)
@@ -214,7 +205,7 @@ static int rtnl_recv_one(struct rtnl *r, unsigned int seq, struct rtnl_req *req)
 	return rtnl_reply_run(r->rxbuf, (size_t)n, seq, r->portid, req);
 }
 
-static int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, rtnl_parse_fn parse,
+int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, rtnl_parse_fn parse,
 		     void *arg)
 {
 	struct rtnl_req req = { .parse = parse, .arg = arg,
@@ -245,19 +236,20 @@ static int rtnl_tb_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* Check the fixed header fits, then index the attributes after it. */
-static int rtnl_parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
-			    struct rtnl_tb *tb)
+int rtnl_parse_msg(const struct nlmsghdr *nlh, uint16_t type,
+			  size_t hdrlen, struct rtnl_tb *tb)
 {
+	if (nlh->nlmsg_type != type)
+		return 0;
 	memset(tb, 0, sizeof(*tb));
 	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
 		return -EBADMSG;
 	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, rtnl_tb_cb, tb) < 0)
 		return -EBADMSG;
-	return 0;
+	return 1;
 }
 
-static int rtnl_attr_u32(const struct nlattr *a, uint32_t *out)
+int rtnl_attr_u32(const struct nlattr *a, uint32_t *out)
 {
 	if (!a)
 		return -ENOENT;
@@ -267,7 +259,7 @@ static int rtnl_attr_u32(const struct nlattr *a, uint32_t *out)
 	return 0;
 }
 
-static size_t rtnl_family_alen(int family)
+size_t rtnl_family_alen(int family)
 {
 	if (family == AF_INET)
 		return sizeof(struct in_addr);
@@ -276,7 +268,7 @@ static size_t rtnl_family_alen(int family)
 	return 0;
 }
 
-static int rtnl_addr_set(union rtnl_addr *out, int family, const void *raw,
+int rtnl_addr_set(union rtnl_addr *out, int family, const void *raw,
 			 size_t len, int ifindex)
 {
 	memset(out, 0, sizeof(*out));
@@ -295,7 +287,7 @@ static int rtnl_addr_set(union rtnl_addr *out, int family, const void *raw,
 	return 0;
 }
 
-static int rtnl_attr_addr(const struct nlattr *a, int family, int ifindex,
+int rtnl_attr_addr(const struct nlattr *a, int family, int ifindex,
 			  union rtnl_addr *out)
 {
 	if (!a) {
@@ -306,8 +298,7 @@ static int rtnl_attr_addr(const struct nlattr *a, int family, int ifindex,
 			     mnl_attr_get_payload_len(a), ifindex);
 }
 
-/* The raw address bytes of a sockaddr_in/in6, for an attribute. */
-static int rtnl_sa_raw(const struct sockaddr *sa, const void **raw, size_t *len)
+int rtnl_sa_raw(const struct sockaddr *sa, const void **raw, size_t *len)
 {
 	if (!sa)
 		return -EINVAL;
@@ -324,16 +315,14 @@ static int rtnl_sa_raw(const struct sockaddr *sa, const void **raw, size_t *len)
 	return -EAFNOSUPPORT;
 }
 
-static struct nlmsghdr *rtnl_msg(union rtnl_txbuf *tx, uint16_t type,
-				 uint16_t flags)
+void *rtnl_msg(union rtnl_txbuf *tx, uint16_t type, uint16_t flags,
+		      size_t hdrlen, struct nlmsghdr **nlh)
 {
-	struct nlmsghdr *nlh;
-
 	memset(tx, 0, sizeof(*tx));
-	nlh = mnl_nlmsg_put_header(tx->buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	return nlh;
+	*nlh = mnl_nlmsg_put_header(tx->buf);
+	(*nlh)->nlmsg_type = type;
+	(*nlh)->nlmsg_flags = flags;
+	return mnl_nlmsg_put_extra_header(*nlh, hdrlen);
 }
 
 /* ---- links ---- */
@@ -347,10 +336,8 @@ int rtnl_parse_link(const struct nlmsghdr *nlh, void *arg)
 	uint32_t mtu = 0;
 	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*ifi), &tb);
-	if (ret)
+	ret = rtnl_parse_msg(nlh, RTM_NEWLINK, sizeof(*ifi), &tb);
+	if (ret <= 0)
 		return ret;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifi->ifi_index;
@@ -376,8 +363,9 @@ static int rtnl_getlink(struct rtnl *r, int ifindex, const char *ifname,
 			struct rtnl_link *out)
 {
 	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh = rtnl_msg(&tx, RTM_GETLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi = rtnl_msg(&tx, RTM_GETLINK, 0, sizeof(*ifi),
+					 &nlh);
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
@@ -426,8 +414,7 @@ int rtnl_link_set(struct rtnl *rtnl, int ifindex, bool up, unsigned int mtu)
 
 	if (!rtnl || ifindex <= 0)
 		return -EINVAL;
-	nlh = rtnl_msg(&tx, RTM_NEWLINK, 0);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi = rtnl_msg(&tx, RTM_NEWLINK, 0, sizeof(*ifi), &nlh);
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_change = IFF_UP;
@@ -436,311 +423,4 @@ int rtnl_link_set(struct rtnl *rtnl, int ifindex, bool up, unsigned int mtu)
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	return rtnl_talk(rtnl, nlh, NULL, NULL);
-}
-
-/* ---- addresses ---- */
-
-static int rtnl_addr_add(struct rtnl *r, int ifindex, int family,
-			 unsigned char prefixlen, const void *local,
-			 const void *peer)
-{
-	size_t alen = rtnl_family_alen(family);
-	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
-
-	if (!r || ifindex <= 0 || !local || !peer)
-		return -EINVAL;
-	nlh = rtnl_msg(&tx, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = (unsigned char)family;
-	ifa->ifa_prefixlen = prefixlen;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = (unsigned int)ifindex;
-	/* IFA_LOCAL is our end; a different IFA_ADDRESS makes it a p2p peer. */
-	mnl_attr_put(nlh, IFA_LOCAL, alen, local);
-	mnl_attr_put(nlh, IFA_ADDRESS, alen, peer);
-	if (family == AF_INET6) {
-		/* Skip DAD: a tentative address cannot be a source yet, and
-		 * the server sends through the TUN right after setup. */
-		ifa->ifa_flags = IFA_F_NODAD;
-		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	}
-	return rtnl_talk(r, nlh, NULL, NULL);
-}
-
-int rtnl_addr_add_p2p4(struct rtnl *rtnl, int ifindex,
-		       const struct in_addr *local, const struct in_addr *peer)
-{
-	return rtnl_addr_add(rtnl, ifindex, AF_INET, 32, local, peer);
-}
-
-int rtnl_addr_add6(struct rtnl *rtnl, int ifindex,
-		   const struct in6_addr *local, const struct in6_addr *peer)
-{
-	return rtnl_addr_add(rtnl, ifindex, AF_INET6, 128, local, peer);
-}
-
-struct rtnl_addr_walk {
-	void (*fn)(void *ctx, const struct rtnl_ifaddr *a);
-	void *ctx;
-};
-
-/* RTM_NEWADDR of a dump, to the walk's function. */
-static int rtnl_parse_addr(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct rtnl_addr_walk *w = arg;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-	struct rtnl_ifaddr out;
-	struct rtnl_tb tb;
-	uint32_t flags;
-	int ret;
-
-	if (nlh->nlmsg_type != RTM_NEWADDR)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*ifa), &tb);
-	if (ret)
-		return ret;
-	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
-		return 0;
-	memset(&out, 0, sizeof(out));
-	out.ifindex = (int)ifa->ifa_index;
-	out.prefixlen = ifa->ifa_prefixlen;
-	out.scope = ifa->ifa_scope;
-	out.flags = ifa->ifa_flags;
-	/* The 8-bit field cannot hold the newer flags. */
-	if (tb.a[IFA_FLAGS] && rtnl_attr_u32(tb.a[IFA_FLAGS], &flags) == 0)
-		out.flags = flags;
-	a = tb.a[IFA_CACHEINFO];
-	if (a && mnl_attr_get_payload_len(a) >= sizeof(struct ifa_cacheinfo)) {
-		struct ifa_cacheinfo ci;
-		memcpy(&ci, mnl_attr_get_payload(a), sizeof(ci));
-		out.cstamp = ci.cstamp;
-	}
-	/* On a point-to-point link IFA_ADDRESS is the peer. */
-	a = tb.a[IFA_LOCAL] ? tb.a[IFA_LOCAL] : tb.a[IFA_ADDRESS];
-	if (!a)
-		return 0;
-	ret = rtnl_attr_addr(a, ifa->ifa_family, out.ifindex, &out.addr);
-	if (ret)
-		return ret;
-	w->fn(w->ctx, &out);
-	return 0;
-}
-
-int rtnl_addr_dump(struct rtnl *rtnl, int family,
-		   void (*fn)(void *ctx, const struct rtnl_ifaddr *a), void *ctx)
-{
-	struct rtnl_addr_walk w = { .fn = fn, .ctx = ctx };
-	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
-
-	if (!rtnl || !fn || (family != AF_UNSPEC && family != AF_INET &&
-			     family != AF_INET6))
-		return -EINVAL;
-	nlh = rtnl_msg(&tx, RTM_GETADDR, NLM_F_DUMP);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = (unsigned char)family;
-	return rtnl_talk(rtnl, nlh, rtnl_parse_addr, &w);
-}
-
-/* ---- routes ---- */
-
-static int rtnl_route_host(struct rtnl *r, uint16_t type, uint16_t flags,
-			   int ifindex, const struct sockaddr *dst)
-{
-	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-	const void *raw;
-	size_t len;
-	int ret;
-
-	if (!r || ifindex <= 0)
-		return -EINVAL;
-	ret = rtnl_sa_raw(dst, &raw, &len);
-	if (ret)
-		return ret;
-	nlh = rtnl_msg(&tx, type, flags);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (unsigned char)dst->sa_family;
-	rtm->rtm_dst_len = (unsigned char)(len * 8);
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, len, raw);
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	return rtnl_talk(r, nlh, NULL, NULL);
-}
-
-int rtnl_route_add_host(struct rtnl *rtnl, int ifindex,
-			const struct sockaddr *dst)
-{
-	return rtnl_route_host(rtnl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
-			       ifindex, dst);
-}
-
-int rtnl_route_del_host(struct rtnl *rtnl, int ifindex,
-			const struct sockaddr *dst)
-{
-	int ret = rtnl_route_host(rtnl, RTM_DELROUTE, 0, ifindex, dst);
-
-	return ret == -ESRCH || ret == -ENODEV ? 0 : ret;
-}
-
-static int rtnl_metrics_cb(const struct nlattr *a, void *data)
-{
-	unsigned int *mtu = data;
-
-	if (mnl_attr_get_type(a) == RTAX_MTU &&
-	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-		*mtu = mnl_attr_get_u32(a);
-	return MNL_CB_OK;
-}
-
-/* An IPv4 route may have an IPv6 next hop (RFC 5549), given as RTA_VIA. */
-static int rtnl_route_via(const struct nlattr *a, int oif, union rtnl_addr *gw)
-{
-	const struct rtvia *via = mnl_attr_get_payload(a);
-	size_t len = mnl_attr_get_payload_len(a);
-
-	if (len < sizeof(*via))
-		return -EBADMSG;
-	return rtnl_addr_set(gw, via->rtvia_family, via->rtvia_addr,
-			     len - sizeof(*via), oif);
-}
-
-static int rtnl_route_gateway(const struct rtnl_tb *tb, int family,
-			      struct rtnl_route *out)
-{
-	if (tb->a[RTA_GATEWAY])
-		return rtnl_attr_addr(tb->a[RTA_GATEWAY], family, out->oif,
-				      &out->gateway);
-	if (tb->a[RTA_VIA])
-		return rtnl_route_via(tb->a[RTA_VIA], out->oif, &out->gateway);
-	memset(&out->gateway, 0, sizeof(out->gateway));
-	return 0;
-}
-
-int rtnl_parse_route(const struct nlmsghdr *nlh, void *arg)
-{
-	struct rtnl_route *out = arg;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct rtnl_tb tb;
-	uint32_t oif = 0;
-	int ret;
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*rtm), &tb);
-	if (ret)
-		return ret;
-	memset(out, 0, sizeof(*out));
-	out->type = rtm->rtm_type;
-	if (rtnl_attr_u32(tb.a[RTA_OIF], &oif))
-		return -EBADMSG;
-	out->oif = (int)oif;
-	ret = rtnl_attr_addr(tb.a[RTA_PREFSRC], rtm->rtm_family, out->oif,
-			     &out->prefsrc);
-	if (ret)
-		return ret;
-	if (tb.a[RTA_METRICS] &&
-	    mnl_attr_parse_nested(tb.a[RTA_METRICS], rtnl_metrics_cb,
-				  &out->mtu) < 0)
-		return -EBADMSG;
-	return rtnl_route_gateway(&tb, rtm->rtm_family, out);
-}
-
-int rtnl_route_get(struct rtnl *rtnl, const struct sockaddr *dst,
-		   struct rtnl_route *out)
-{
-	const struct sockaddr_in6 *sin6 = (const void *)dst;
-	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-	const void *raw;
-	size_t len;
-	int ret;
-
-	if (!rtnl || !out)
-		return -EINVAL;
-	ret = rtnl_sa_raw(dst, &raw, &len);
-	if (ret)
-		return ret;
-	nlh = rtnl_msg(&tx, RTM_GETROUTE, 0);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (unsigned char)dst->sa_family;
-	rtm->rtm_dst_len = (unsigned char)(len * 8);
-	mnl_attr_put(nlh, RTA_DST, len, raw);
-	if (dst->sa_family == AF_INET6 && sin6->sin6_scope_id)
-		mnl_attr_put_u32(nlh, RTA_OIF, sin6->sin6_scope_id);
-	/* A reply without RTA_OIF would leave oif 0: treat as malformed. */
-	out->oif = 0;
-	ret = rtnl_talk(rtnl, nlh, rtnl_parse_route, out);
-	if (!ret && out->oif <= 0)
-		ret = -EBADMSG;
-	return ret;
-}
-
-/* ---- neighbours ---- */
-
-#define RTNL_NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
-			 NUD_PERMANENT | NUD_NOARP)
-
-int rtnl_parse_neigh(const struct nlmsghdr *nlh, void *arg)
-{
-	struct rtnl_neigh_ans *ans = arg;
-	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-	struct rtnl_tb tb;
-	int ret;
-
-	if (nlh->nlmsg_type != RTM_NEWNEIGH)
-		return 0;
-	ret = rtnl_parse_attrs(nlh, sizeof(*ndm), &tb);
-	if (ret)
-		return ret;
-	ans->found = true;
-	ans->usable = ndm->ndm_state & RTNL_NUD_USABLE;
-	a = tb.a[NDA_LLADDR];
-	if (a && mnl_attr_get_payload_len(a) == sizeof(ans->mac)) {
-		memcpy(ans->mac, mnl_attr_get_payload(a), sizeof(ans->mac));
-		ans->has_mac = true;
-	}
-	return 0;
-}
-
-int rtnl_neigh_get(struct rtnl *rtnl, int ifindex, const struct sockaddr *addr,
-		   uint8_t mac[6])
-{
-	struct rtnl_neigh_ans ans = { 0 };
-	union rtnl_txbuf tx;
-	struct nlmsghdr *nlh;
-	struct ndmsg *ndm;
-	const void *raw;
-	size_t len;
-	int ret;
-
-	if (!rtnl || !mac || ifindex <= 0)
-		return -EINVAL;
-	ret = rtnl_sa_raw(addr, &raw, &len);
-	if (ret)
-		return ret;
-	nlh = rtnl_msg(&tx, RTM_GETNEIGH, 0);
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = (unsigned char)addr->sa_family;
-	ndm->ndm_ifindex = ifindex;
-	mnl_attr_put(nlh, NDA_DST, len, raw);
-	ret = rtnl_talk(rtnl, nlh, rtnl_parse_neigh, &ans);
-	if (ret)
-		return ret;
-	if (!ans.found || !ans.usable)
-		return -ENOENT;
-	if (!ans.has_mac)
-		return -EOPNOTSUPP;
-	memcpy(mac, ans.mac, sizeof(ans.mac));
-	return 0;
 }

@@ -4,7 +4,8 @@
 
 /*
  * rtnl.c's reply parsing, apart from its socket: what rtnl_talk() does with
- * each datagram it receives. Internal to rtnl.c; declared here so that
+ * each datagram it receives. Internal to rtnl.c and rtnl_query.c (which
+ * has the route and neighbour parsers); declared here so that
  * tests/fuzz/fuzz_rtnl.c can feed it bytes. Callers of the rtnl API do not
  * need it.
  */

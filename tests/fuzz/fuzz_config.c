@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: config/config.c, the INI loader (inih with config.c's
+ * libFuzzer target: config/, the INI loader (inih with config_ini.c's
  * own line reader) and the phantun-compatible flag parser, for both roles.
  *
  * Input: [mode][n, 2 bytes big-endian][rest...]. mode bit 0: server role
@@ -14,7 +14,7 @@
  *    most MAX_ARGS).
  *
  * No file is touched: the target is linked with -Wl,--wrap=fopen, and
- * while an input runs, config.c's fopen() gets a stdio stream over the
+ * while an input runs, config_ini.c's fopen() gets a stdio stream over the
  * input (fopencookie), whatever the path.
  *
  * Oracle, beyond no crash and no sanitizer report: on success the config
@@ -48,7 +48,7 @@ FILE *__wrap_fopen(const char *path, const char *mode);
 
 #define MAX_ARGS 64
 
-/* The file config.c reads while an input runs. */
+/* The file config_ini.c reads while an input runs. */
 static struct {
 	bool active;
 	bool missing;

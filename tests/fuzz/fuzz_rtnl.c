@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: port/rtnl.c's reply parsing (rtnl_parse.h), the way
+ * libFuzzer target: port/rtnl*.c's reply parsing (rtnl_parse.h), the way
  * rtnl_talk() runs each datagram it receives through mnl_cb_run2(): data
  * messages to the request's parser (link, route, neighbour, or none as for
  * the requests that only want an ack), NLMSG_ERROR (with its extended-ack

@@ -17,6 +17,8 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+/* The option table itself, so the usage tests cannot miss an entry. */
+#include "config_int.h"
 
 #define MAX_FILES 16
 
@@ -1093,4 +1095,208 @@ Test(config, log_level_names)
 	cr_assert_str_eq(config_log_level_name(CONFIG_LOG_ERROR), "error");
 	cr_assert_str_eq(config_log_level_name(CONFIG_LOG_TRACE), "trace");
 	cr_assert_str_eq(config_log_level_name((enum config_log_level)42), "?");
+}
+
+/* ---- --help ---- */
+
+/* config_usage(role) as one malloc()ed string. */
+static char *usage_text(enum config_role role)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f, "open_memstream: %s", strerror(errno));
+	config_usage(f, role);
+	cr_assert_eq(fclose(f), 0);
+	return text;
+}
+
+/* "--name" (or "-x,") as a word of text, not as the start of a longer flag. */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = strstr(text, word); p; p = strstr(p + 1, word)) {
+		char next = p[n];
+
+		if (p > text && p[-1] != ' ')
+			continue;
+		if (next == '\0' || next == ' ' || next == ',' || next == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* The line of text that starts with the option's flags, or NULL. */
+static const char *option_line(const char *text, const struct opt_desc *o)
+{
+	char head[64];
+	const char *p;
+
+	if (o->short_flag)
+		snprintf(head, sizeof(head), "\n  -%c, --%s", o->short_flag, o->flag);
+	else
+		snprintf(head, sizeof(head), "\n      --%s", o->flag);
+	for (p = strstr(text, head); p; p = strstr(p + 1, head)) {
+		char next = p[strlen(head)];
+
+		if (next == ' ' || next == '\n')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static void check_usage(enum config_role role)
+{
+	char *text = usage_text(role);
+	unsigned int bit = 1u << role;
+	char word[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cfg_opts); i++) {
+		const struct opt_desc *o = &cfg_opts[i];
+		const char *mv = o->text[role].metavar, *line;
+
+		snprintf(word, sizeof(word), "--%s", o->flag);
+		if (!(o->roles & bit)) {
+			cr_assert_not(has_word(text, word),
+				      "%s in the %s usage:\n%s", word,
+				      role == CONFIG_SERVER ? "server" : "client", text);
+			continue;
+		}
+		cr_assert(has_word(text, word), "%s missing:\n%s", word, text);
+		if (role == CONFIG_CLIENT && o->client_ignores)
+			continue;	/* named once, as ignored */
+		line = option_line(text, o);
+		cr_assert_not_null(line, "no line for %s:\n%s", word, text);
+		if (!o->flag_value) {
+			snprintf(word, sizeof(word), "--%s %s ", o->flag, mv);
+			cr_assert(strncmp(strstr(line, "--"), word, strlen(word)) == 0,
+				  "%s without '%s':\n%s", o->flag, mv, text);
+		}
+	}
+	free(text);
+}
+
+Test(config, usage_lists_each_option_of_its_role_only)
+{
+	check_usage(CONFIG_CLIENT);
+	check_usage(CONFIG_SERVER);
+}
+
+/* Every entry can be printed: a metavar exactly when it takes a value. */
+Test(config, usage_table_complete)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(cfg_opts); i++) {
+		const struct opt_desc *o = &cfg_opts[i];
+
+		for (r = CONFIG_CLIENT; r <= CONFIG_SERVER; r++) {
+			bool valid = o->roles & (1u << r);
+			bool ignored = r == CONFIG_CLIENT && o->client_ignores;
+
+			cr_assert_eq(o->text[r].metavar != NULL,
+				     valid && !o->flag_value, "%s", o->flag);
+			cr_assert_eq(o->text[r].help != NULL, valid && !ignored,
+				     "%s", o->flag);
+		}
+	}
+}
+
+Test(config, usage_lines)
+{
+	int r;
+
+	for (r = CONFIG_CLIENT; r <= CONFIG_SERVER; r++) {
+		char *text = usage_text((enum config_role)r), *line, *save = NULL;
+
+		cr_assert(strncmp(text, r == CONFIG_SERVER ?
+				  "usage: fauxtcp-server -l PORT -r HOST:PORT [options]\n" :
+				  "usage: fauxtcp-client -l IP:PORT -r HOST:PORT [options]\n",
+				  strlen("usage: fauxtcp-client")) == 0, "%s", text);
+		cr_assert(text[strlen(text) - 1] == '\n');
+		for (line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			cr_assert_leq(strlen(line), 79, "too long: '%s'", line);
+		free(text);
+	}
+}
+
+/* The usage of role holds each of want[] (NULL-ended) and not unwanted. */
+static void expect_usage(enum config_role role, const char *const *want,
+			 const char *unwanted)
+{
+	char *text = usage_text(role);
+
+	for (; *want; want++)
+		cr_assert(strstr(text, *want), "no '%s' in:\n%s", *want, text);
+	cr_assert_null(strstr(text, unwanted), "'%s' in:\n%s", unwanted, text);
+	free(text);
+}
+
+Test(config, usage_client_text)
+{
+	static const char *const want[] = {
+		"usage: fauxtcp-client -l IP:PORT -r HOST:PORT [options]\n",
+		"\n  -l, --local IP:PORT ",
+		"\n      --idle-timeout SECONDS ",
+		"close idle connections (default 180)\n",
+		"(default 10000)\n",
+		"(default 5)\n",
+		"(default info)\n",
+		"\n  fauxtcp-client status -l IP:PORT ",
+		"accepted and ignored: fauxtcp needs no TUN.\n",
+		NULL
+	};
+
+	expect_usage(CONFIG_CLIENT, want, "192.168.");
+}
+
+Test(config, usage_server_text)
+{
+	static const char *const want[] = {
+		"usage: fauxtcp-server -l PORT -r HOST:PORT [options]\n",
+		"\n  -l, --local PORT ",
+		"\n      --mode tun|raw ",
+		"(default 192.168.201.1)\n",
+		"(default fcc9::2)\n",
+		"(default tun)\n",
+		"\n  fauxtcp-server status -l PORT ",
+		NULL
+	};
+
+	expect_usage(CONFIG_SERVER, want, "ignored");
+}
+
+/* Each flag the usage shows, the parser takes for that role. */
+Test(config, usage_flags_parse)
+{
+	int r;
+
+	for (r = CONFIG_CLIENT; r <= CONFIG_SERVER; r++) {
+		char *text = usage_text((enum config_role)r), *p = text;
+
+		while ((p = strstr(p, " --")) != NULL) {
+			char flag[64];
+			size_t n = strspn(p + 1, "-abcdefghijklmnopqrstuvwxyz0123456789");
+			struct config c;
+
+			p++;
+			cr_assert_lt(n, sizeof(flag));
+			memcpy(flag, p, n);
+			flag[n] = '\0';
+			p += n;
+			config_init(&c, (enum config_role)r);
+			err[0] = '\0';
+			/* Without its value a flag is known but "missing value". */
+			config_parse_args(&c, 2, ARGV(flag), err, sizeof(err));
+			cr_assert_null(strstr(err, "unknown option"), "%s: %s", flag, err);
+			cr_assert_null(strstr(err, " option, not a "), "%s: %s", flag, err);
+		}
+		free(text);
+	}
 }
