@@ -12,6 +12,8 @@
 #include "lwip/timeouts.h"
 
 #include "csum.h"
+#include "pendpool.h"
+#include "timerlist.h"
 
 /* lwIP (NO_SYS) is one instance per process and reads time through
  * sys_now(): these are the globals lwIP imposes. The clock is fed from the
@@ -28,17 +30,11 @@ u32_t sys_now(void)
 	return (u32_t)lwip_clock_ms;
 }
 
-enum { TL_NONE = 0, TL_HANDSHAKE = 1, TL_IDLE = 2, TL_WARM = 3, TL_GRACE = 4, TL_LINGER = 5, TL_COUNT };
-
-struct timer_list {
-	struct fakeconn *head, *tail;
-};
-
-struct pending {
-	int32_t next;
-	uint16_t len;
-	uint8_t data[RELAY_PENDING_BYTES];
-};
+/* The timer lists (timerlist.h), by what ends the wait. TL_WARM: a
+ * client connection established and not heard from the server since
+ * (relay.h, RELAY_WARM_MS). */
+enum { TL_NONE = TIMERLIST_NONE, TL_HANDSHAKE, TL_IDLE, TL_WARM, TL_GRACE, TL_LINGER, TL_COUNT };
+_Static_assert(TL_COUNT <= TIMERLIST_LISTS, "timerlist has room for every list");
 
 struct relay {
 	struct relay_config cfg;
@@ -49,7 +45,7 @@ struct relay {
 	struct raw_pcb *icmp4_pcb;
 	uint16_t path_mtu[2]; /* [0] IPv4, [1] IPv6: learnt from ICMP, 0 = link's */
 	struct conntable ct;
-	struct timer_list lists[TL_COUNT];
+	struct timerlists timers; /* by conntable slot */
 	struct relay_stats stats;
 	uint64_t now;
 	/* Client: after a failed handshake, new connections wait this long
@@ -63,8 +59,7 @@ struct relay {
 	 * connections or ports (relay_rx_ours): the link records only those
 	 * in a capture, not the host's other traffic it also sees. */
 	bool rx_ours;
-	int32_t pend_free;
-	struct pending pend[RELAY_PENDING_SLOTS];
+	struct pendpool pend; /* by conntable slot */
 	uint8_t handshake[RELAY_PENDING_BYTES];
 	uint8_t scratch[65536];
 };
@@ -83,44 +78,46 @@ static void set_now(struct relay *r, uint64_t now)
  * RELAY_WARM_MS, and idle deadlines all move by the same amount, so
  * appending keeps each list sorted. ---- */
 
-static void tl_unlink(struct relay *r, struct fakeconn *c)
+static int32_t slot(const struct relay *r, const struct fakeconn *c)
 {
-	struct timer_list *l = &r->lists[c->timer_list];
-
-	if (c->timer_list == TL_NONE)
-		return;
-	if (c->tprev)
-		c->tprev->tnext = c->tnext;
-	else
-		l->head = c->tnext;
-	if (c->tnext)
-		c->tnext->tprev = c->tprev;
-	else
-		l->tail = c->tprev;
-	c->tprev = c->tnext = NULL;
-	c->timer_list = TL_NONE;
+	return conntable_slot(&r->ct, c);
 }
 
-static void tl_append(struct relay *r, struct fakeconn *c, uint8_t which)
+static uint8_t tl_which(const struct relay *r, const struct fakeconn *c)
 {
-	struct timer_list *l = &r->lists[which];
+	return timerlist_which(&r->timers, slot(r, c));
+}
 
-	tl_unlink(r, c);
-	c->timer_list = which;
-	c->tprev = l->tail;
-	c->tnext = NULL;
-	if (l->tail)
-		l->tail->tnext = c;
-	else
-		l->head = c;
-	l->tail = c;
+static void tl_unlink(struct relay *r, const struct fakeconn *c)
+{
+	timerlist_unlink(&r->timers, slot(r, c));
+}
+
+static void tl_append(struct relay *r, const struct fakeconn *c, uint8_t which)
+{
+	timerlist_append(&r->timers, slot(r, c), which);
+}
+
+/* The connection first due on list which, or NULL. */
+static struct fakeconn *tl_first(const struct relay *r, uint8_t which)
+{
+	int32_t i = timerlist_head(&r->timers, which);
+
+	return i >= 0 ? &r->ct.conns[i] : NULL;
+}
+
+/* Client: established and holding back (RELAY_WARM_BYTES) until the
+ * server is heard or RELAY_WARM_MS pass; only such a conn is on TL_WARM. */
+static bool is_warm(const struct relay *r, const struct fakeconn *c)
+{
+	return tl_which(r, c) == TL_WARM;
 }
 
 static void touch(struct relay *r, struct fakeconn *c)
 {
-	if (c->warm)
+	if (is_warm(r, c))
 		return; /* on TL_WARM until warm_end() */
-	if (c->rst_at && c->timer_list == TL_GRACE)
+	if (c->rst_at && tl_which(r, c) == TL_GRACE)
 		return; /* until heard from, or the grace ends */
 	if (c->closing)
 		return; /* on TL_LINGER until linger_end() */
@@ -200,55 +197,29 @@ static int send_payload(struct relay *r, struct fakeconn *c,
 static int pend_push(struct relay *r, struct fakeconn *c, const uint8_t *data,
 		     size_t len)
 {
-	unsigned held = 0;
-
-	for (int32_t i = c->pend_head; i >= 0; i = r->pend[i].next)
-		held++;
-	if (held >= RELAY_PENDING_PER_CONN || r->pend_free < 0) {
-		c->stats.pending_dropped++;
-		r->stats.pending_dropped++;
-		return -ENOBUFS;
-	}
 	/* Too big for the link: only its length matters (it advances seq).
 	 * Fits the link but not a slot: cannot be held. */
-	if (len > RELAY_PENDING_BYTES && len <= relay_max_payload(r, c->t.family)) {
+	bool unholdable = len > RELAY_PENDING_BYTES &&
+			  len <= relay_max_payload(r, c->t.family);
+
+	if (unholdable || pendpool_push(&r->pend, slot(r, c), data, len) < 0) {
 		c->stats.pending_dropped++;
 		r->stats.pending_dropped++;
 		return -ENOBUFS;
 	}
-	int32_t i = r->pend_free;
-	struct pending *p = &r->pend[i];
-	r->pend_free = p->next;
-	p->next = -1;
-	p->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
-	if (len <= sizeof(p->data))
-		memcpy(p->data, data, len);
-	if (c->pend_tail >= 0)
-		r->pend[c->pend_tail].next = i;
-	else
-		c->pend_head = i;
-	c->pend_tail = i;
 	return 0;
 }
 
-static struct pending *pend_pop(struct relay *r, struct fakeconn *c)
+static const struct pendpool_item *pend_pop(struct relay *r,
+					    const struct fakeconn *c)
 {
-	int32_t i = c->pend_head;
-
-	if (i < 0)
-		return NULL;
-	c->pend_head = r->pend[i].next;
-	if (c->pend_head < 0)
-		c->pend_tail = -1;
-	r->pend[i].next = r->pend_free;
-	r->pend_free = i;
-	return &r->pend[i];
+	return pendpool_pop(&r->pend, slot(r, c));
 }
 
 /* Sends what waited, in order. */
 static void pend_flush(struct relay *r, struct fakeconn *c)
 {
-	struct pending *p;
+	const struct pendpool_item *p;
 
 	while ((p = pend_pop(r, c)) != NULL)
 		send_payload(r, c, p->data, p->len);
@@ -306,8 +277,7 @@ static void finish(struct relay *r, struct fakeconn *c,
 		c->stats.pending_dropped++;
 		r->stats.pending_dropped++;
 	}
-	c->warm = false;
-	tl_unlink(r, c);
+	tl_unlink(r, c); /* off TL_WARM too: warm no more */
 	/* A replacement that failed leaves the old connection carrying (it
 	 * may try again); an old one that goes leaves its replacement to
 	 * serve the peer once it is up. */
@@ -347,7 +317,6 @@ static void on_established(struct relay *r, struct fakeconn *c)
 		send_payload(r, c, r->handshake, r->cfg.handshake_len);
 	pend_flush(r, c);
 	if (r->cfg.role == RELAY_CLIENT && c->peer.family != 0xff) {
-		c->warm = true;
 		c->deadline = r->now + RELAY_WARM_MS;
 		tl_append(r, c, TL_WARM);
 	}
@@ -357,7 +326,7 @@ static void on_established(struct relay *r, struct fakeconn *c)
  * the warm hold kept goes out. */
 static void warm_end(struct relay *r, struct fakeconn *c)
 {
-	c->warm = false;
+	tl_unlink(r, c); /* off TL_WARM, so that touch() moves it on */
 	touch(r, c);
 	pend_flush(r, c);
 }
@@ -365,9 +334,10 @@ static void warm_end(struct relay *r, struct fakeconn *c)
 /* Whether a datagram of len bytes must wait for warm_end(): it would take
  * the connection past RELAY_WARM_BYTES (seq counts from 1 after the SYN),
  * or others already wait. */
-static bool warm_holds(const struct fakeconn *c, size_t len)
+static bool warm_holds(const struct relay *r, const struct fakeconn *c,
+		       size_t len)
 {
-	return c->warm && (c->pend_head >= 0 || (uint64_t)(uint32_t)(c->seq - 1u) + len > RELAY_WARM_BYTES);
+	return is_warm(r, c) && (!pendpool_empty(&r->pend, slot(r, c)) || (uint64_t)(uint32_t)(c->seq - 1u) + len > RELAY_WARM_BYTES);
 }
 
 /* A conntrack learns the server's window from its unscaled SYN|ACK and
@@ -427,7 +397,7 @@ static void apply(struct relay *r, struct fakeconn *c, unsigned act,
 		tl_append(r, c, TL_GRACE);
 		return;
 	}
-	if ((act & FAKECONN_HEARD) && c->timer_list == TL_GRACE) {
+	if ((act & FAKECONN_HEARD) && tl_which(r, c) == TL_GRACE) {
 		/* Heard after an RST: it was not the peer's. */
 		r->stats.rst_overruled++;
 		tl_unlink(r, c);
@@ -500,7 +470,7 @@ static void on_segment(struct relay *r, const struct segment *s)
 		/* Not the SYN|ACK that starts the hold, nor an RST or a forged
 		 * segment (which prove nothing); a close clears warm in
 		 * finish(). */
-		bool was_warm = c->warm;
+		bool was_warm = is_warm(r, c);
 		uint64_t oow = c->stats.out_of_window;
 		unsigned act = fakeconn_input(c, r->now, s, &tx, &reason);
 		if (c->closing)
@@ -512,7 +482,7 @@ static void on_segment(struct relay *r, const struct segment *s)
 		}
 		r->stats.drop_out_of_window += c->stats.out_of_window - oow;
 		apply(r, c, act, &tx, s, reason);
-		if (was_warm && (act & FAKECONN_HEARD) && c->warm)
+		if (was_warm && (act & FAKECONN_HEARD) && is_warm(r, c))
 			warm_end(r, c);
 		return;
 	}
@@ -782,10 +752,11 @@ int relay_create(struct relay **out, const struct relay_config *cfg,
 	if (cfg->handshake_len)
 		memcpy(r->handshake, cfg->handshake, cfg->handshake_len);
 	r->cfg.handshake = r->handshake;
-	for (int i = 0; i < RELAY_PENDING_SLOTS; i++)
-		r->pend[i].next = i + 1 < RELAY_PENDING_SLOTS ? i + 1 : -1;
-	r->pend_free = 0;
 	int err = conntable_init(&r->ct, cfg->max_conns, cfg->hash_seed);
+	if (!err)
+		err = timerlist_init(&r->timers, cfg->max_conns);
+	if (!err)
+		err = pendpool_init(&r->pend, cfg->max_conns);
 	if (!err)
 		err = setup_pcbs(r);
 	if (err) {
@@ -808,6 +779,8 @@ void relay_destroy(struct relay *r)
 	if (r->icmp4_pcb)
 		raw_remove(r->icmp4_pcb);
 	conntable_free(&r->ct);
+	timerlist_free(&r->timers);
+	pendpool_free(&r->pend);
 	if (relay_instance == r)
 		relay_instance = NULL;
 	free(r);
@@ -1022,7 +995,7 @@ static int client_open(struct relay *r, const struct endpoint *peer,
 	 * connection idle the longest (a flood of peers cannot grow memory,
 	 * and live connections outlast stale ones). */
 	while (r->ct.count >= r->cfg.max_conns) {
-		struct fakeconn *oldest = r->lists[TL_IDLE].head;
+		struct fakeconn *oldest = tl_first(r, TL_IDLE);
 		if (!oldest) {
 			r->stats.table_full++;
 			return -EAGAIN;
@@ -1091,7 +1064,7 @@ int relay_client_datagram(struct relay *r, uint64_t now,
 		finish(r, c, FAKECONN_SILENT);
 		return relay_client_datagram(r, now, peer, local, data, len);
 	}
-	if (!warm_holds(c, len))
+	if (!warm_holds(r, c, len))
 		return send_payload(r, c, data, len);
 	int err = pend_push(r, c, data, len);
 	if (!err)
@@ -1152,18 +1125,18 @@ void relay_poll(struct relay *r, uint64_t now)
 
 	set_now(r, now);
 	sys_check_timeouts();
-	while ((c = r->lists[TL_HANDSHAKE].head) && c->deadline <= now)
+	while ((c = tl_first(r, TL_HANDSHAKE)) && c->deadline <= now)
 		run_timeout(r, c);
-	while ((c = r->lists[TL_WARM].head) && c->deadline <= now)
+	while ((c = tl_first(r, TL_WARM)) && c->deadline <= now)
 		warm_end(r, c);
-	while ((c = r->lists[TL_LINGER].head) && c->deadline <= now)
+	while ((c = tl_first(r, TL_LINGER)) && c->deadline <= now)
 		linger_end(r, c);
-	while ((c = r->lists[TL_GRACE].head) &&
+	while ((c = tl_first(r, TL_GRACE)) &&
 	       c->rst_at + RELAY_RST_GRACE_MS <= now) {
 		/* Nothing since the RST: the peer is gone. */
 		finish(r, c, FAKECONN_RESET);
 	}
-	while ((c = r->lists[TL_IDLE].head) &&
+	while ((c = tl_first(r, TL_IDLE)) &&
 	       c->last_active + r->cfg.idle_ms <= now)
 		run_timeout(r, c);
 }
@@ -1179,15 +1152,15 @@ uint64_t relay_next_deadline(const struct relay *r)
 	const struct fakeconn *c;
 	u32_t lwip_sleep = sys_timeouts_sleeptime();
 
-	if ((c = r->lists[TL_HANDSHAKE].head) && c->deadline < next)
+	if ((c = tl_first(r, TL_HANDSHAKE)) && c->deadline < next)
 		next = c->deadline;
-	if ((c = r->lists[TL_WARM].head) && c->deadline < next)
+	if ((c = tl_first(r, TL_WARM)) && c->deadline < next)
 		next = c->deadline;
-	if ((c = r->lists[TL_LINGER].head) && c->deadline < next)
+	if ((c = tl_first(r, TL_LINGER)) && c->deadline < next)
 		next = c->deadline;
-	if ((c = r->lists[TL_GRACE].head) && c->rst_at + RELAY_RST_GRACE_MS < next)
+	if ((c = tl_first(r, TL_GRACE)) && c->rst_at + RELAY_RST_GRACE_MS < next)
 		next = c->rst_at + RELAY_RST_GRACE_MS;
-	if ((c = r->lists[TL_IDLE].head) && c->last_active + r->cfg.idle_ms < next)
+	if ((c = tl_first(r, TL_IDLE)) && c->last_active + r->cfg.idle_ms < next)
 		next = c->last_active + r->cfg.idle_ms;
 	if (lwip_sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE &&
 	    r->now + lwip_sleep < next)
