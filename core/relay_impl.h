@@ -119,10 +119,9 @@ void relay_input_tcp(struct relay *r, struct pbuf *p, uint16_t ip_hlen,
 u8_t relay_recv_tcp(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 		    const ip_addr_t *addr);
 
-/* relay_icmp.c: path MTU from ICMP errors. quoted: qlen bytes of the
- * segment the error quotes, from its IP header. */
-void relay_on_path_mtu(struct relay *r, uint8_t family, uint32_t mtu,
-		       const uint8_t *quoted, size_t qlen);
+/* relay_icmp.c: the path MTU from ICMP errors. */
+void relay_icmp_input(struct relay *r, uint8_t family, const uint8_t *m,
+		      size_t len, const uint8_t *laddr);
 u8_t relay_recv_icmp4(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 		      const ip_addr_t *addr);
 u8_t relay_recv_icmp6(void *arg, struct raw_pcb *pcb, struct pbuf *p,

@@ -3,8 +3,6 @@
  */
 #include "relay_impl.h"
 
-#include <string.h>
-
 #include "csum.h"
 
 /* A segment the kernel routed into the TUN, as lwIP's raw input would
@@ -23,26 +21,37 @@ static void tun_tcp(struct relay *r, const uint8_t *pkt, size_t tot,
 	pbuf_free(p);
 }
 
-/*
- * An ICMP error in the TUN quotes one of our segments. One from the path
- * beyond the host quotes it as it left, from the host's address, and the
- * server's table only moved the outer destination to the matching
- * TUN-side address (1:1): that is the tuple's local address. (The host's
- * own errors, and a DNAT's, quote the TUN-side address already.)
- */
-static void tun_path_mtu(struct relay *r, const uint8_t *pkt, uint8_t family,
-			 uint32_t mtu, const uint8_t *quoted, size_t qlen)
+/* An IPv4 header checked as lwIP's ip4_input would: its length (hl) and
+ * the packet's (tot), or false (counted) if the packet goes. */
+static bool tun_ip4(struct relay *r, const uint8_t *pkt, size_t len,
+		    size_t *hl, size_t *tot)
 {
-	uint8_t q[60 + 8];
-	size_t alen = family == 6 ? 16 : 4;
-
-	if (qlen > sizeof(q))
-		qlen = sizeof(q);
-	memcpy(q, quoted, qlen);
-	/* on_path_mtu checks the quoted header's length (at least the
-	 * fixed one, plus the ports). */
-	memcpy(q + (family == 6 ? 8 : 12), pkt + (family == 6 ? 24 : 16), alen);
-	relay_on_path_mtu(r, family, mtu, q, qlen);
+	if (len < SEG_IP4_HLEN) {
+		r->stats.drop_truncated++;
+		return false;
+	}
+	*hl = (size_t)(pkt[0] & 15) * 4;
+	*tot = (size_t)(pkt[2] << 8 | pkt[3]);
+	if (*hl < SEG_IP4_HLEN || *tot < *hl) {
+		r->stats.drop_bad_header++;
+		return false;
+	}
+	if (*tot > len) {
+		r->stats.drop_truncated++;
+		return false;
+	}
+	/* The IPv4 header checksum, as lwIP's ip4_input checks it. */
+	if (csum_be(pkt, *hl) != 0xffffu) {
+		r->stats.drop_checksum++;
+		return false;
+	}
+	/* A fragment (MF or an offset): no reassembly, and phantun
+	 * sends none (DF). */
+	if ((pkt[6] & 0x3f) || pkt[7]) {
+		r->stats.drop_bad_header++;
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -68,31 +77,8 @@ void relay_tun_input(struct relay *r, const uint8_t *pkt, size_t len,
 		return;
 	}
 	if (pkt[0] >> 4 == 4) {
-		if (len < SEG_IP4_HLEN) {
-			r->stats.drop_truncated++;
+		if (!tun_ip4(r, pkt, len, &hl, &tot))
 			return;
-		}
-		hl = (size_t)(pkt[0] & 15) * 4;
-		tot = (size_t)(pkt[2] << 8 | pkt[3]);
-		if (hl < SEG_IP4_HLEN || tot < hl) {
-			r->stats.drop_bad_header++;
-			return;
-		}
-		if (tot > len) {
-			r->stats.drop_truncated++;
-			return;
-		}
-		/* The IPv4 header checksum, as lwIP's ip4_input checks it. */
-		if (csum_be(pkt, hl) != 0xffffu) {
-			r->stats.drop_checksum++;
-			return;
-		}
-		/* A fragment (MF or an offset): no reassembly, and phantun
-		 * sends none (DF). */
-		if ((pkt[6] & 0x3f) || pkt[7]) {
-			r->stats.drop_bad_header++;
-			return;
-		}
 		proto = pkt[9];
 		family = 4;
 	} else if (pkt[0] >> 4 == 6) {
@@ -113,22 +99,18 @@ void relay_tun_input(struct relay *r, const uint8_t *pkt, size_t len,
 		r->stats.drop_truncated++;
 		return;
 	}
-	const uint8_t *l4 = pkt + hl;
-	size_t l4len = tot - hl;
 	if (proto == 6) {
 		tun_tcp(r, pkt, tot, (uint16_t)hl, flags);
-	} else if (family == 4 && proto == 1) {
-		/* type 3 code 4: destination unreachable, fragmentation needed */
-		if (l4len >= 8 + SEG_IP4_HLEN + 4 && l4[0] == 3 && l4[1] == 4)
-			tun_path_mtu(r, pkt, 4, (uint32_t)(l4[6] << 8 | l4[7]), l4 + 8, l4len - 8);
-	} else if (family == 6 && proto == 58) {
-		/* type 2: packet too big, MTU in bytes 4-7 */
-		if (l4len >= 8 + SEG_IP6_HLEN + 4 && l4[0] == 2)
-			tun_path_mtu(r, pkt, 6, (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 |
-						    (uint32_t)l4[6] << 8 | l4[7],
-				     l4 + 8, l4len - 8);
+	} else if ((family == 4 && proto == 1) || (family == 6 && proto == 58)) {
+		/* An ICMP error in the TUN quotes one of our segments. One from
+		 * the path beyond the host quotes it as it left, from the host's
+		 * address, and the server's table only moved the outer
+		 * destination to the matching TUN-side address (1:1): that is
+		 * the tuple's local address. (The host's own errors, and a
+		 * DNAT's, quote the TUN-side address already.) */
+		relay_icmp_input(r, family, pkt + hl, tot - hl,
+				 pkt + (family == 6 ? 24 : 16));
 	} else {
 		r->stats.drop_not_tcp++;
 	}
 }
-
