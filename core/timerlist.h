@@ -33,11 +33,6 @@ struct timerlists {
 int timerlist_init(struct timerlists *tl, uint32_t cap);
 void timerlist_free(struct timerlists *tl);
 
-/* Takes slot off its list, if any. */
-void timerlist_unlink(struct timerlists *tl, int32_t slot);
-/* Moves slot to the tail of list which. */
-void timerlist_append(struct timerlists *tl, int32_t slot, uint8_t which);
-
 /* The slot first due on list which, or -1 when it is empty. */
 static inline int32_t timerlist_head(const struct timerlists *tl, uint8_t which)
 {
@@ -48,6 +43,43 @@ static inline int32_t timerlist_head(const struct timerlists *tl, uint8_t which)
 static inline uint8_t timerlist_which(const struct timerlists *tl, int32_t slot)
 {
 	return tl->links[slot].list;
+}
+
+/* Takes slot off its list, if any. Inline, as timerlist_append: the
+ * relay moves a connection on every packet. */
+static inline void timerlist_unlink(struct timerlists *tl, int32_t slot)
+{
+	struct timerlist_link *e = &tl->links[slot];
+	uint8_t l = e->list;
+
+	if (l == TIMERLIST_NONE)
+		return;
+	if (e->prev >= 0)
+		tl->links[e->prev].next = e->next;
+	else
+		tl->head[l] = e->next;
+	if (e->next >= 0)
+		tl->links[e->next].prev = e->prev;
+	else
+		tl->tail[l] = e->prev;
+	e->prev = e->next = -1;
+	e->list = TIMERLIST_NONE;
+}
+
+/* Moves slot to the tail of list which. */
+static inline void timerlist_append(struct timerlists *tl, int32_t slot, uint8_t which)
+{
+	struct timerlist_link *e = &tl->links[slot];
+
+	timerlist_unlink(tl, slot);
+	e->list = which;
+	e->prev = tl->tail[which];
+	e->next = -1;
+	if (e->prev >= 0)
+		tl->links[e->prev].next = slot;
+	else
+		tl->head[which] = slot;
+	tl->tail[which] = slot;
 }
 
 #endif
