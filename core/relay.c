@@ -12,29 +12,15 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 
-/* lwIP (NO_SYS) is one instance per process and reads time through
- * sys_now(): these are the globals lwIP imposes. The clock is fed from the
- * `now` every relay entry point receives, counted from the first one so
- * lwIP's 32-bit timer arithmetic starts near zero. */
-static uint64_t lwip_clock_ms;
-static uint64_t lwip_clock_base;
-static bool lwip_clock_started;
+/* lwIP (NO_SYS) is one instance per process: these are the globals lwIP
+ * imposes (relay_impl.h: the clock). */
+struct relay_lwip_clock relay_lwip_clock;
 static bool lwip_ready;
 static struct relay *relay_instance;
 
 u32_t sys_now(void)
 {
-	return (u32_t)lwip_clock_ms;
-}
-
-void relay_clock(struct relay *r, uint64_t now)
-{
-	if (!lwip_clock_started) {
-		lwip_clock_base = now;
-		lwip_clock_started = true;
-	}
-	lwip_clock_ms = now - lwip_clock_base;
-	r->now = now;
+	return (u32_t)relay_lwip_clock.ms;
 }
 
 /* ---- public entry points ---- */

@@ -90,8 +90,27 @@ static inline bool relay_is_warm(const struct relay *r, const struct fakeconn *c
 	return relay_tl_which(r, c) == TL_WARM;
 }
 
-/* relay.c: every entry point sets the time (r->now, lwIP's clock). */
-void relay_clock(struct relay *r, uint64_t now);
+/* lwIP reads time through sys_now() (relay.c). The clock is fed from the
+ * `now` every relay entry point receives, counted from the first one so
+ * lwIP's 32-bit timer arithmetic starts near zero. */
+struct relay_lwip_clock {
+	uint64_t ms;
+	uint64_t base;
+	bool started;
+};
+extern struct relay_lwip_clock relay_lwip_clock;
+
+/* Every entry point sets the time (r->now, lwIP's clock); inline, as it
+ * runs for every packet. */
+static inline void relay_clock(struct relay *r, uint64_t now)
+{
+	if (!relay_lwip_clock.started) {
+		relay_lwip_clock.base = now;
+		relay_lwip_clock.started = true;
+	}
+	relay_lwip_clock.ms = now - relay_lwip_clock.base;
+	r->now = now;
+}
 
 /* relay_conn.c: output and the connection lifecycle. */
 int relay_emit(struct relay *r, const struct tuple *t, uint8_t flags,
