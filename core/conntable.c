@@ -41,9 +41,10 @@ int conntable_init(struct conntable *ct, uint32_t cap, uint32_t seed)
 	while (buckets < cap * 2)
 		buckets <<= 1;
 	ct->conns = calloc(cap, sizeof(*ct->conns));
+	ct->links = calloc(cap, sizeof(*ct->links));
 	ct->tuple_heads = malloc(buckets * sizeof(int32_t));
 	ct->peer_heads = malloc(buckets * sizeof(int32_t));
-	if (!ct->conns || !ct->tuple_heads || !ct->peer_heads) {
+	if (!ct->conns || !ct->links || !ct->tuple_heads || !ct->peer_heads) {
 		conntable_free(ct);
 		return -ENOMEM;
 	}
@@ -63,14 +64,10 @@ int conntable_init(struct conntable *ct, uint32_t cap, uint32_t seed)
 void conntable_free(struct conntable *ct)
 {
 	free(ct->conns);
+	free(ct->links);
 	free(ct->tuple_heads);
 	free(ct->peer_heads);
 	memset(ct, 0, sizeof(*ct));
-}
-
-static int32_t idx_of(const struct conntable *ct, const struct fakeconn *c)
-{
-	return (int32_t)(c - ct->conns);
 }
 
 struct fakeconn *conntable_insert(struct conntable *ct, const struct tuple *t,
@@ -80,16 +77,18 @@ struct fakeconn *conntable_insert(struct conntable *ct, const struct tuple *t,
 
 	if (ct->free_head >= 0) {
 		c = &ct->conns[ct->free_head];
-		ct->free_head = c->tuple_next;
+		ct->free_head = ct->links[ct->free_head].tuple_next;
 	} else if (ct->fresh < ct->cap) {
 		c = &ct->conns[ct->fresh++];
 	} else {
 		return NULL;
 	}
 	fakeconn_init(c, t, now);
+	int32_t slot = conntable_slot(ct, c);
 	uint32_t b = tuple_bucket(ct, t);
-	c->tuple_next = ct->tuple_heads[b];
-	ct->tuple_heads[b] = idx_of(ct, c);
+	ct->links[slot].tuple_next = ct->tuple_heads[b];
+	ct->links[slot].peer_next = -1;
+	ct->tuple_heads[b] = slot;
 	ct->count++;
 	return c;
 }
@@ -97,9 +96,10 @@ struct fakeconn *conntable_insert(struct conntable *ct, const struct tuple *t,
 void conntable_index_peer(struct conntable *ct, struct fakeconn *c)
 {
 	uint32_t b = peer_bucket(ct, &c->peer);
+	int32_t slot = conntable_slot(ct, c);
 
-	c->peer_next = ct->peer_heads[b];
-	ct->peer_heads[b] = idx_of(ct, c);
+	ct->links[slot].peer_next = ct->peer_heads[b];
+	ct->peer_heads[b] = slot;
 }
 
 /* Unlinks idx from the chain at *head, following the link at offset. */
@@ -109,7 +109,7 @@ static void unlink_chain(struct conntable *ct, int32_t *head, int32_t idx,
 	int32_t *link = head;
 
 	while (*link >= 0) {
-		struct fakeconn *n = &ct->conns[*link];
+		struct conntable_link *n = &ct->links[*link];
 		int32_t *next = peer ? &n->peer_next : &n->tuple_next;
 		if (*link == idx) {
 			*link = *next;
@@ -121,7 +121,7 @@ static void unlink_chain(struct conntable *ct, int32_t *head, int32_t idx,
 
 void conntable_remove(struct conntable *ct, struct fakeconn *c)
 {
-	int32_t idx = idx_of(ct, c);
+	int32_t idx = conntable_slot(ct, c);
 
 	unlink_chain(ct, &ct->tuple_heads[tuple_bucket(ct, &c->t)], idx, 0);
 	if (c->peer.family)
@@ -129,7 +129,7 @@ void conntable_remove(struct conntable *ct, struct fakeconn *c)
 			     idx, 1);
 	c->state = FAKECONN_FREE;
 	c->peer.family = 0;
-	c->tuple_next = ct->free_head;
+	ct->links[idx].tuple_next = ct->free_head;
 	ct->free_head = idx;
 	ct->count--;
 }
@@ -138,7 +138,7 @@ struct fakeconn *conntable_find(const struct conntable *ct,
 				const struct tuple *t)
 {
 	for (int32_t i = ct->tuple_heads[tuple_bucket(ct, t)]; i >= 0;
-	     i = ct->conns[i].tuple_next)
+	     i = ct->links[i].tuple_next)
 		if (memcmp(&ct->conns[i].t, t, sizeof(*t)) == 0)
 			return &ct->conns[i];
 	return NULL;
@@ -148,7 +148,7 @@ struct fakeconn *conntable_find_peer(const struct conntable *ct,
 				     const struct endpoint *peer)
 {
 	for (int32_t i = ct->peer_heads[peer_bucket(ct, peer)]; i >= 0;
-	     i = ct->conns[i].peer_next)
+	     i = ct->links[i].peer_next)
 		if (memcmp(&ct->conns[i].peer, peer, sizeof(*peer)) == 0)
 			return &ct->conns[i];
 	return NULL;

@@ -14,8 +14,16 @@
 #define CONNTABLE_PORT_MIN 32768u
 #define CONNTABLE_PORT_MAX 60999u
 
+/* A slot's hash chains, kept beside the connections (not in struct
+ * fakeconn: the state machine never sees them). */
+struct conntable_link {
+	int32_t tuple_next; /* also the free list's link */
+	int32_t peer_next;
+};
+
 struct conntable {
 	struct fakeconn *conns;
+	struct conntable_link *links; /* [slot], as conns */
 	int32_t *tuple_heads;
 	int32_t *peer_heads;
 	int32_t free_head; /* slots freed after use */
@@ -41,6 +49,14 @@ struct fakeconn *conntable_find(const struct conntable *ct,
 				const struct tuple *t);
 struct fakeconn *conntable_find_peer(const struct conntable *ct,
 				     const struct endpoint *peer);
+
+/* The slot of c, the index of the per-connection state kept outside
+ * struct fakeconn (conntable's links, the relay's timers and queues). */
+static inline int32_t conntable_slot(const struct conntable *ct,
+				     const struct fakeconn *c)
+{
+	return (int32_t)(c - ct->conns);
+}
 
 /* Calls fn for every connection in use; fn may remove the one it is given. */
 void conntable_foreach(struct conntable *ct,

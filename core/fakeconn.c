@@ -50,8 +50,6 @@ void fakeconn_init(struct fakeconn *c, const struct tuple *t, uint64_t now)
 	c->t = *t;
 	c->created = now;
 	c->last_active = now;
-	c->tuple_next = c->peer_next = -1;
-	c->pend_head = c->pend_tail = -1;
 }
 
 static uint8_t hs_flags(const struct fakeconn *c)

@@ -110,13 +110,9 @@ struct fakeconn {
 	struct endpoint peer;
 	struct endpoint peer_local;
 
-	/* Owned by conntable and the relay. */
-	int32_t tuple_next, peer_next;
-	struct fakeconn *tprev, *tnext; /* timer list */
-	uint8_t timer_list;             /* which list: 0 none, 1 handshake, 2 idle */
-	int32_t pend_head, pend_tail;   /* client: datagrams held while connecting */
-	bool warm; /* client: established, not heard from the server since (relay.h) */
-	void *user;                     /* the daemon's per-connection state */
+	/* The table's hash chains and the relay's timers and held datagrams
+	 * are kept outside, by the conn's conntable slot (conntable.h). */
+	void *user; /* the daemon's per-connection state */
 	struct fakeconn_stats stats;
 };
 

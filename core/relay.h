@@ -13,6 +13,7 @@
 
 #include "conntable.h"
 #include "fakeconn.h"
+#include "pendpool.h"
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 
@@ -136,9 +137,10 @@ struct relay_stats {
 #define RELAY_WARM_BYTES 60000u
 #define RELAY_WARM_MS 200u
 
-#define RELAY_PENDING_SLOTS 256
-#define RELAY_PENDING_PER_CONN 32
-#define RELAY_PENDING_BYTES 1500
+/* The pending queue's limits (pendpool.h). */
+#define RELAY_PENDING_SLOTS PENDPOOL_SLOTS
+#define RELAY_PENDING_PER_CONN PENDPOOL_PER_QUEUE
+#define RELAY_PENDING_BYTES PENDPOOL_BYTES
 
 /* relay_link_input flags */
 #define RELAY_RX_CSUM_OK 1u /* the link verified the checksum already */
