@@ -105,8 +105,7 @@ fail:
  * last message, unsent. */
 static bool gso_open(const struct afpacket *a)
 {
-	return a->gso_hdrs && a->tx->flushes == a->gso_flushes && a->tx->n == a->gso_msg + 1 &&
-	       a->tx->fd == a->fd;
+	return a->gso_hdrs && txbatch_is_last(a->tx, &a->gso_mark);
 }
 
 /* Appends the data segment p to the open super-packet, if it fits. */
@@ -211,8 +210,7 @@ static int link_tx(void *ctx, struct pbuf *p)
 			/* May start a super-packet: later segments join it. */
 			gso_start(&a->gso, &g);
 			a->gso_hdrs = slot + AFPACKET_VNET_HDR_LEN;
-			a->gso_msg = a->tx->n - 1;
-			a->gso_flushes = a->tx->flushes;
+			a->gso_mark = txbatch_mark_last(a->tx);
 		}
 		return 0;
 	}

@@ -49,8 +49,7 @@ struct afpacket {
 	bool gso_enabled;
 	struct gso_super gso;
 	uint8_t *gso_hdrs;
-	unsigned gso_msg;
-	uint64_t gso_flushes;
+	struct txbatch_mark gso_mark;
 	uint64_t gso_supers, gso_merged;
 	/* recvmmsg buffers, each large enough for a GRO super-packet; a
 	 * page counts towards RSS only once a frame has reached it. */

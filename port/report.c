@@ -106,11 +106,13 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 
 void report_sends(struct status_buf *b, const struct txbatch *tx)
 {
+	const struct txbatch_stats *st = txbatch_stats(tx);
+
 	status_printf(b, "sends: %llu messages in %llu syscalls (batched), %llu refused by the kernel; "
 		      "UDP datagrams sent inside another's message (UDP GSO) %llu%s\n",
-		      (unsigned long long)tx->sent, (unsigned long long)tx->syscalls,
-		      (unsigned long long)tx->errors, (unsigned long long)tx->udp_gso_merged,
-		      tx->udp_gso_off ? " (off: the kernel refused it)" : "");
+		      (unsigned long long)st->sent, (unsigned long long)st->syscalls,
+		      (unsigned long long)st->errors, (unsigned long long)st->udp_gso_merged,
+		      st->udp_gso_off ? " (off: the kernel refused it)" : "");
 }
 
 void report_log(const struct status_buf *b)
