@@ -124,6 +124,19 @@ void report_sends(struct status_buf *b, const struct txbatch *tx)
 		      st->udp_gso_off ? " (off: the kernel refused it)" : "");
 }
 
+void report_link(struct status_buf *b, const struct link_stats *st, const char *end)
+{
+	static const struct link_stats none;
+
+	if (!st)
+		st = &none;
+	status_printf(b, "link: frames in %llu out %llu, GRO super-packets split %llu into %llu, "
+		      "GSO super-packets sent %llu carrying %llu more segments%s",
+		      (unsigned long long)st->rx_frames, (unsigned long long)st->tx_frames,
+		      (unsigned long long)st->gro.supers, (unsigned long long)st->gro.segments,
+		      (unsigned long long)st->gso_supers, (unsigned long long)st->gso_merged, end);
+}
+
 void report_log(const struct status_buf *b)
 {
 	const char *p = b->data;
