@@ -100,7 +100,7 @@ void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap)
 	struct gro_vnet_hdr vh;
 
 	if (n < LINK_VNET_HDR_LEN || n > cap)
-		return; /* MSG_TRUNC: larger than 64 KiB, not a frame of ours */
+		return; /* MSG_TRUNC said: larger than the buffer, not ours */
 	l->stats.rx_frames++;
 	memcpy(&vh, buf, sizeof(vh));
 	/* A super-packet (GRO, or TSO on the TUN) is cut back into the
@@ -138,12 +138,18 @@ static void vnet_for(const struct link *l, const struct link_hdrs *h, struct gro
 
 void link_tx_prepare(struct link *l, const struct pbuf *p, struct gro_vnet_hdr *vh)
 {
-	uint8_t hdrs[LINK_TX_HDRS];
+	uint8_t buf[LINK_TX_HDRS];
+	const uint8_t *hdrs = p->payload;
+	size_t hlen = p->len;
 	struct link_hdrs h;
 
 	if (l->pcap)
 		capture_tx(l, p);
-	size_t hlen = pbuf_copy_partial(p, hdrs, sizeof(hdrs), 0);
+	/* Read in place unless the headers straddle pbufs. */
+	if (hlen < sizeof(buf) && p->next) {
+		hlen = pbuf_copy_partial(p, buf, sizeof(buf), 0);
+		hdrs = buf;
+	}
 	link_parse(l, hdrs, hlen, &h);
 	vnet_for(l, &h, vh);
 }

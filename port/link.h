@@ -94,7 +94,9 @@ void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap);
 /* Records p in --pcap (settling the held received segment first) and
  * fills the virtio-net header it is to be written with. */
 void link_tx_prepare(struct link *l, const struct pbuf *p, struct gro_vnet_hdr *vh);
-/* HDR-VIEW: what the link needs from a frame's headers. */
+
+/* HDR-VIEW (to become core/hdr.h's view at merge): what the link needs
+ * from a frame's first hlen bytes, parsed by link_parse alone. */
 struct link_hdrs {
 	uint8_t ipver;     /* 4 or 6 (else the version nibble as found) */
 	bool tcp_partial;  /* a TCP segment whose checksum the kernel may finish */
