@@ -705,16 +705,11 @@ static void render(void *ctx, struct status_buf *b)
 	report_connections(b, c->relay, now, true);
 	report_counters(b, relay_stats(c->relay));
 	report_sends(b, &c->tx);
-	status_printf(b, "udp: datagrams in %llu, out %llu, send errors %llu; link: frames in %llu out %llu, "
-		      "GRO super-packets split %llu into %llu, GSO super-packets sent %llu carrying %llu more segments; guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
+	status_printf(b, "udp: datagrams in %llu, out %llu, send errors %llu; ",
 		      (unsigned long long)c->udp.rx, (unsigned long long)c->udp.tx,
-		      (unsigned long long)c->udp.tx_errors,
-		      (unsigned long long)(c->link ? c->link->rx_frames : 0),
-		      (unsigned long long)(c->link ? c->link->tx_frames : 0),
-		      (unsigned long long)(c->link ? c->link->gro.supers : 0),
-		      (unsigned long long)(c->link ? c->link->gro.segments : 0),
-		      (unsigned long long)(c->link ? c->link->gso_supers : 0),
-		      (unsigned long long)(c->link ? c->link->gso_merged : 0),
+		      (unsigned long long)c->udp.tx_errors);
+	report_link(b, c->link ? afpacket_stats(c->link) : NULL, "; ");
+	status_printf(b, "guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
 		      c->guard_method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
 }
 

@@ -43,34 +43,43 @@ static void peer_str(const struct endpoint *e, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+struct conn_line {
+	struct status_buf *b;
+	uint64_t now;
+	bool show_peer;
+};
+
+static void report_conn(struct fakeconn *c, void *arg)
+{
+	const struct conn_line *l = arg;
+	char tuple[128], peer[64], age[16], idle[16], bo[16], bi[16];
+
+	tuple_format(&c->t, tuple, sizeof(tuple));
+	peer_str(&c->peer, peer, sizeof(peer));
+	status_printf(l->b,
+		      "%s%s%s%s %s, age %s, idle %s, datagrams out %llu in %llu, bytes out %s in %s, "
+		      "too big %llu, dropped while connecting %llu, forged RSTs ignored %llu, "
+		      "out of window %llu%s\n",
+		      l->show_peer ? "peer " : "", l->show_peer ? peer : "", l->show_peer ? ": " : "",
+		      tuple, fakeconn_state_name(c->state), dur(l->now - c->created, age, sizeof(age)),
+		      dur(l->now - c->last_active, idle, sizeof(idle)),
+		      (unsigned long long)c->stats.dgrams_out, (unsigned long long)c->stats.dgrams_in,
+		      size(c->stats.bytes_out, bo, sizeof(bo)), size(c->stats.bytes_in, bi, sizeof(bi)),
+		      (unsigned long long)c->stats.too_big,
+		      (unsigned long long)c->stats.pending_dropped,
+		      (unsigned long long)c->stats.rst_ignored,
+		      (unsigned long long)c->stats.out_of_window,
+		      c->closing ? ", closed (still receiving)" : c->rst_at ? ", reset (waiting for the peer)" : "");
+}
+
 void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 			bool show_peer)
 {
-	const struct conntable *ct = relay_conntable(r);
+	struct conntable *ct = relay_conntable(r);
+	struct conn_line l = {b, now, show_peer};
 
 	status_printf(b, "connections: %u of %u\n", ct->count, relay_max_conns(r));
-	for (uint32_t i = 0; i < ct->fresh; i++) {
-		const struct fakeconn *c = &ct->conns[i];
-		char tuple[128], peer[64], age[16], idle[16], bo[16], bi[16];
-		if (c->state == FAKECONN_FREE)
-			continue;
-		tuple_format(&c->t, tuple, sizeof(tuple));
-		peer_str(&c->peer, peer, sizeof(peer));
-		status_printf(b,
-			      "%s%s%s%s %s, age %s, idle %s, datagrams out %llu in %llu, bytes out %s in %s, "
-			      "too big %llu, dropped while connecting %llu, forged RSTs ignored %llu, "
-			      "out of window %llu%s\n",
-			      show_peer ? "peer " : "", show_peer ? peer : "", show_peer ? ": " : "",
-			      tuple, fakeconn_state_name(c->state), dur(now - c->created, age, sizeof(age)),
-			      dur(now - c->last_active, idle, sizeof(idle)),
-			      (unsigned long long)c->stats.dgrams_out, (unsigned long long)c->stats.dgrams_in,
-			      size(c->stats.bytes_out, bo, sizeof(bo)), size(c->stats.bytes_in, bi, sizeof(bi)),
-			      (unsigned long long)c->stats.too_big,
-			      (unsigned long long)c->stats.pending_dropped,
-			      (unsigned long long)c->stats.rst_ignored,
-			      (unsigned long long)c->stats.out_of_window,
-			      c->closing ? ", closed (still receiving)" : c->rst_at ? ", reset (waiting for the peer)" : "");
-	}
+	conntable_foreach(ct, report_conn, &l);
 }
 
 void report_counters(struct status_buf *b, const struct relay_stats *st)
@@ -106,11 +115,26 @@ void report_counters(struct status_buf *b, const struct relay_stats *st)
 
 void report_sends(struct status_buf *b, const struct txbatch *tx)
 {
+	const struct txbatch_stats *st = txbatch_stats(tx);
+
 	status_printf(b, "sends: %llu messages in %llu syscalls (batched), %llu refused by the kernel; "
 		      "UDP datagrams sent inside another's message (UDP GSO) %llu%s\n",
-		      (unsigned long long)tx->sent, (unsigned long long)tx->syscalls,
-		      (unsigned long long)tx->errors, (unsigned long long)tx->udp_gso_merged,
-		      tx->udp_gso_off ? " (off: the kernel refused it)" : "");
+		      (unsigned long long)st->sent, (unsigned long long)st->syscalls,
+		      (unsigned long long)st->errors, (unsigned long long)st->udp_gso_merged,
+		      st->udp_gso_off ? " (off: the kernel refused it)" : "");
+}
+
+void report_link(struct status_buf *b, const struct link_stats *st, const char *end)
+{
+	static const struct link_stats none;
+
+	if (!st)
+		st = &none;
+	status_printf(b, "link: frames in %llu out %llu, GRO super-packets split %llu into %llu, "
+		      "GSO super-packets sent %llu carrying %llu more segments%s",
+		      (unsigned long long)st->rx_frames, (unsigned long long)st->tx_frames,
+		      (unsigned long long)st->gro.supers, (unsigned long long)st->gro.segments,
+		      (unsigned long long)st->gso_supers, (unsigned long long)st->gso_merged, end);
 }
 
 void report_log(const struct status_buf *b)

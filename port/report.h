@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "link.h"
 #include "relay.h"
 #include "status.h"
 #include "txbatch.h"
@@ -20,6 +21,9 @@ void report_connections(struct status_buf *b, struct relay *r, uint64_t now,
 void report_counters(struct status_buf *b, const struct relay_stats *st);
 /* Packets sent through the batch, syscalls spent, refusals. */
 void report_sends(struct status_buf *b, const struct txbatch *tx);
+/* A link's counters, "link: frames in ... more segments" then end ("\n",
+ * or "; " inside a longer line); st NULL (no link now) shows zeros. */
+void report_link(struct status_buf *b, const struct link_stats *st, const char *end);
 /* Logs a report line by line at info level (SIGUSR1). */
 void report_log(const struct status_buf *b);
 

@@ -485,11 +485,7 @@ static void render(void *ctx, struct status_buf *b)
 			      s->cfg.local_port);
 	}
 	if (s->raw)
-		status_printf(b, "link: frames in %llu out %llu, GRO super-packets split %llu into %llu, "
-			      "GSO super-packets sent %llu carrying %llu more segments\n",
-			      (unsigned long long)s->raw->rx_frames, (unsigned long long)s->raw->tx_frames,
-			      (unsigned long long)s->raw->gro.supers, (unsigned long long)s->raw->gro.segments,
-			      (unsigned long long)s->raw->gso_supers, (unsigned long long)s->raw->gso_merged);
+		report_link(b, afpacket_stats(s->raw), "\n");
 }
 
 static void log_stats(struct server *s)

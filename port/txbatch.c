@@ -19,7 +19,7 @@
 
 static void note_error(struct txbatch *b, int err, unsigned dropped)
 {
-	b->errors += dropped;
+	b->stats.errors += dropped;
 	if (err != b->last_error)
 		log_warn("sending on the %s: %s (%u packet%s dropped; counted from here on)",
 			 b->what ? b->what : "socket", strerror(err), dropped, dropped == 1 ? "" : "s");
@@ -33,19 +33,19 @@ static void resend_split(struct txbatch *b, unsigned i, int err)
 {
 	struct msghdr *mh = &b->msgs[i].msg_hdr;
 
-	if (!b->udp_gso_off)
+	if (!b->stats.udp_gso_off)
 		log_info("UDP segmentation offload refused (%s): sending datagrams one by one", strerror(err));
-	b->udp_gso_off = true;
+	b->stats.udp_gso_off = true;
 	for (size_t k = 0; k < mh->msg_iovlen; k++) {
 		struct msghdr one = {
 			.msg_name = mh->msg_name, .msg_namelen = mh->msg_namelen,
 			.msg_iov = &mh->msg_iov[k], .msg_iovlen = 1,
 		};
-		b->syscalls++;
+		b->stats.syscalls++;
 		if (sendmsg(b->fd, &one, 0) < 0)
 			note_error(b, errno, 1);
 		else
-			b->sent++;
+			b->stats.sent++;
 	}
 }
 
@@ -55,9 +55,9 @@ void txbatch_flush(struct txbatch *b)
 
 	while (i < b->n) {
 		int r = sendmmsg(b->fd, b->msgs + i, b->n - i, 0);
-		b->syscalls++;
+		b->stats.syscalls++;
 		if (r > 0) {
-			b->sent += (unsigned)r;
+			b->stats.sent += (unsigned)r;
 			i += (unsigned)r;
 			b->last_error = 0;
 			continue;
@@ -167,7 +167,7 @@ uint8_t *txbatch_extend(struct txbatch *b, int fd, size_t len)
 static bool datagram_joins(const struct txbatch *b, int fd, size_t len,
 			   const struct sockaddr *to, socklen_t tolen)
 {
-	if (b->udp_gso_off || !b->n || b->fd != fd)
+	if (b->stats.udp_gso_off || !b->n || b->fd != fd)
 		return false;
 	unsigned i = b->n - 1;
 	const struct msghdr *mh = &b->msgs[i].msg_hdr;
@@ -206,7 +206,7 @@ uint8_t *txbatch_datagram(struct txbatch *b, int fd, const char *what, size_t le
 			}
 			if (len < b->gso[i])
 				b->gso_closed[i] = true;
-			b->udp_gso_merged++;
+			b->stats.udp_gso_merged++;
 			return slot;
 		}
 	}
@@ -216,6 +216,21 @@ uint8_t *txbatch_datagram(struct txbatch *b, int fd, const char *what, size_t le
 		b->gso_closed[b->n - 1] = false;
 	}
 	return slot;
+}
+
+struct txbatch_mark txbatch_mark_last(const struct txbatch *b)
+{
+	return (struct txbatch_mark){.flushes = b->flushes, .msg = b->n - 1, .fd = b->fd};
+}
+
+bool txbatch_is_last(const struct txbatch *b, const struct txbatch_mark *m)
+{
+	return b->flushes == m->flushes && b->n == m->msg + 1 && b->fd == m->fd;
+}
+
+const struct txbatch_stats *txbatch_stats(const struct txbatch *b)
+{
+	return &b->stats;
 }
 
 int txbatch_send_now(struct txbatch *b, int fd, const char *what,
@@ -229,14 +244,14 @@ int txbatch_send_now(struct txbatch *b, int fd, const char *what,
 
 	if (b->n)
 		txbatch_flush(b);
-	b->syscalls++;
+	b->stats.syscalls++;
 	if (sendmsg(fd, &mh, 0) < 0) {
 		int err = errno;
 		b->what = what;
 		note_error(b, err, 1);
 		return -err;
 	}
-	b->sent++;
+	b->stats.sent++;
 	b->last_error = 0;
 	return 0;
 }

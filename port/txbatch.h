@@ -22,6 +22,22 @@
 
 #define TXBATCH_MAX 32
 
+/* What the batch has done, for the status report. */
+struct txbatch_stats {
+	uint64_t sent, errors, syscalls;
+	uint64_t udp_gso_merged; /* datagrams that joined another's message */
+	bool udp_gso_off;        /* the kernel refused it once: plain sends */
+};
+
+/* Names a queued message (txbatch_mark_last) so a caller can tell later
+ * whether it is still the last one, unsent (txbatch_is_last): a GSO
+ * super-packet grows only while it is. */
+struct txbatch_mark {
+	uint64_t flushes;
+	unsigned msg;
+	int fd;
+};
+
 struct txbatch {
 	uv_prepare_t prepare; /* flushes what timers queued */
 	uv_check_t check;     /* flushes what I/O callbacks queued */
@@ -45,9 +61,7 @@ struct txbatch {
 		char buf[CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} ctl[TXBATCH_MAX];
-	bool udp_gso_off;     /* the kernel refused it once: plain sends */
-	uint64_t udp_gso_merged; /* datagrams that joined another's message */
-	uint64_t sent, errors, syscalls;
+	struct txbatch_stats stats;
 	int last_error; /* errno of the last failure, for logging once */
 	const char *what; /* names the queued messages' socket in a log line */
 };
@@ -69,6 +83,10 @@ uint8_t *txbatch_extend(struct txbatch *b, int fd, size_t len);
  * the returned slot. NULL as txbatch_slot. */
 uint8_t *txbatch_datagram(struct txbatch *b, int fd, const char *what, size_t len,
 			  const struct sockaddr *to, socklen_t tolen);
+/* The last queued message (call right after queuing it). */
+struct txbatch_mark txbatch_mark_last(const struct txbatch *b);
+/* Whether the marked message is still the last one queued, unsent. */
+bool txbatch_is_last(const struct txbatch *b, const struct txbatch_mark *m);
 /* Sends a message that does not fit a slot, after what is queued. */
 int txbatch_send_now(struct txbatch *b, int fd, const char *what,
 		     const struct iovec *iov, size_t iovlen,
@@ -76,6 +94,7 @@ int txbatch_send_now(struct txbatch *b, int fd, const char *what,
 /* Sends what is queued; the messages the kernel refuses are counted in
  * errors and dropped (as a full socket buffer drops a datagram). */
 void txbatch_flush(struct txbatch *b);
+const struct txbatch_stats *txbatch_stats(const struct txbatch *b);
 /* Flushes, closes the handles and frees the slots (b must stay valid
  * until the loop has run once more). */
 void txbatch_close(struct txbatch *b);
