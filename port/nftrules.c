@@ -112,53 +112,61 @@ static int nftrules_map(const struct nftrules_spec *sp, int family,
 	return ret;
 }
 
-static int nftrules_render_at(const struct nftrules_spec *sp, char *buf,
-			      size_t len, size_t *off)
+static int nftrules_spec_check(const struct nftrules_spec *sp, const char *buf)
 {
-	unsigned port = sp ? sp->port : 0;
-	int ret;
-
-	if (!port || !buf || !nftrules_ifname_ok(sp->tun) ||
+	if (!sp || !sp->port || !buf || !nftrules_ifname_ok(sp->tun) ||
 	    (sp->npairs && !sp->pairs))
 		return -EINVAL;
 	for (size_t i = 0; i < sp->npairs; i++)
 		if (sp->pairs[i].family != AF_INET &&
 		    sp->pairs[i].family != AF_INET6)
 			return -EINVAL;
-	ret = nftrules_append(buf, len, off, "table inet fauxtcp_%u {\n", port);
-	if (!ret)
-		ret = nftrules_map(sp, AF_INET, true, buf, len, off);
+	return 0;
+}
+
+static int nftrules_maps(const struct nftrules_spec *sp, char *buf, size_t len,
+			 size_t *off)
+{
+	int ret = nftrules_map(sp, AF_INET, true, buf, len, off);
+
 	if (!ret)
 		ret = nftrules_map(sp, AF_INET, false, buf, len, off);
 	if (!ret && sp->ipv6)
 		ret = nftrules_map(sp, AF_INET6, true, buf, len, off);
 	if (!ret && sp->ipv6)
 		ret = nftrules_map(sp, AF_INET6, false, buf, len, off);
-	/*
-	 * Before conntrack (priority raw): a tracked flow is judged by the
-	 * host's TCP window tracking, and one spoofed in-window RST closed
-	 * the entry the DNAT lived in; what followed reached the host's own
-	 * stack and its RST ended the tunnel. Untracked and rewritten both
-	 * ways by address alone, nothing here depends on the segments'
-	 * sequence numbers. The map lookup comes before notrack so that
-	 * what this host only routes keeps its conntrack (and its NAT).
-	 * The way back is rewritten after routing: a packet arriving from
-	 * the TUN with a local source address is a martian to the kernel.
-	 * A segment for a local address not (yet) in a map is dropped: no
-	 * RST from the host's stack, ever. Loopback stays the host's own.
-	 * ICMP errors from the path quote our segments with the host's
-	 * address; conntrack used to relate and translate them. Those that
-	 * quote the tunnel port (IHL 5 and TCP from it: ours) go into the
-	 * TUN too, the quoted address left for the relay to read as the
-	 * outer destination's. nft lists raw payload values in hex.
-	 */
-	if (!ret)
-		ret = nftrules_append(buf, len, off,
-			"\tchain prerouting {\n"
-			"\t\ttype filter hook prerouting priority raw; policy accept;\n"
-			"\t\tiif \"lo\" accept\n"
-			"\t\ttcp dport %u ip daddr set ip daddr map @to_tun4 notrack accept\n",
-			port);
+	return ret;
+}
+
+/*
+ * Before conntrack (priority raw): a tracked flow is judged by the
+ * host's TCP window tracking, and one spoofed in-window RST closed
+ * the entry the DNAT lived in; what followed reached the host's own
+ * stack and its RST ended the tunnel. Untracked and rewritten both
+ * ways by address alone, nothing here depends on the segments'
+ * sequence numbers. The map lookup comes before notrack so that
+ * what this host only routes keeps its conntrack (and its NAT).
+ * The way back is rewritten after routing: a packet arriving from
+ * the TUN with a local source address is a martian to the kernel.
+ * A segment for a local address not (yet) in a map is dropped: no
+ * RST from the host's stack, ever. Loopback stays the host's own.
+ * ICMP errors from the path quote our segments with the host's
+ * address; conntrack used to relate and translate them. Those that
+ * quote the tunnel port (IHL 5 and TCP from it: ours) go into the
+ * TUN too, the quoted address left for the relay to read as the
+ * outer destination's. nft lists raw payload values in hex.
+ */
+static int nftrules_prerouting(const struct nftrules_spec *sp, char *buf,
+			       size_t len, size_t *off)
+{
+	unsigned port = sp->port;
+	int ret = nftrules_append(buf, len, off,
+		"\tchain prerouting {\n"
+		"\t\ttype filter hook prerouting priority raw; policy accept;\n"
+		"\t\tiif \"lo\" accept\n"
+		"\t\ttcp dport %u ip daddr set ip daddr map @to_tun4 notrack accept\n",
+		port);
+
 	if (!ret && sp->ipv6)
 		ret = nftrules_append(buf, len, off,
 			"\t\ttcp dport %u ip6 daddr set ip6 daddr map @to_tun6 notrack accept\n",
@@ -180,17 +188,43 @@ static int nftrules_render_at(const struct nftrules_spec *sp, char *buf,
 	if (!ret)
 		ret = nftrules_append(buf, len, off,
 			"\t\ttcp dport %u fib daddr type local drop\n"
-			"\t}\n\n"
-			"\tchain postrouting {\n"
-			"\t\ttype filter hook postrouting priority srcnat; policy accept;\n"
-			"\t\ttcp sport %u ip saddr set ip saddr map @to_host4\n",
-			port, port);
+			"\t}\n\n", port);
+	return ret;
+}
+
+static int nftrules_postrouting(const struct nftrules_spec *sp, char *buf,
+				size_t len, size_t *off)
+{
+	int ret = nftrules_append(buf, len, off,
+		"\tchain postrouting {\n"
+		"\t\ttype filter hook postrouting priority srcnat; policy accept;\n"
+		"\t\ttcp sport %u ip saddr set ip saddr map @to_host4\n",
+		sp->port);
+
 	if (!ret && sp->ipv6)
 		ret = nftrules_append(buf, len, off,
 			"\t\ttcp sport %u ip6 saddr set ip6 saddr map @to_host6\n",
-			port);
+			sp->port);
 	if (!ret)
-		ret = nftrules_append(buf, len, off, "\t}\n}\n");
+		ret = nftrules_append(buf, len, off, "\t}\n");
+	return ret;
+}
+
+static int nftrules_render_at(const struct nftrules_spec *sp, char *buf,
+			      size_t len, size_t *off)
+{
+	int ret = nftrules_spec_check(sp, buf);
+
+	if (!ret)
+		ret = nftrules_append(buf, len, off, "table inet fauxtcp_%u {\n", sp->port);
+	if (!ret)
+		ret = nftrules_maps(sp, buf, len, off);
+	if (!ret)
+		ret = nftrules_prerouting(sp, buf, len, off);
+	if (!ret)
+		ret = nftrules_postrouting(sp, buf, len, off);
+	if (!ret)
+		ret = nftrules_append(buf, len, off, "}\n");
 	return ret;
 }
 

@@ -155,6 +155,127 @@ static bool tunmap_pool_free(const struct tunmap_seen *s, int family, const void
 	return true;
 }
 
+/* Frees the slots of addresses the dump no longer has; their routes go
+ * only after the table stopped mapping them (tunmap_unroute). */
+static size_t tunmap_drop_gone(struct tunmap *m, const struct tunmap_seen *s, bool first,
+			       struct nftrules_pair *gone)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	size_t ngone = 0;
+
+	for (int f = 0; f < 2; f++) {
+		struct tunmap_slot *sl = tunmap_slots(m, f ? AF_INET6 : AF_INET);
+		for (size_t k = 0; k < TUNMAP_MAX; k++) {
+			if (!sl[k].used || tunmap_seen_has(s, &sl[k].pair))
+				continue;
+			gone[ngone++] = sl[k].pair;
+			sl[k].used = false;
+			if (!first)
+				log_info("address %s removed: %s on %s is free again",
+					 tunmap_ntop(&sl[k].pair, false, a, sizeof(a)),
+					 tunmap_ntop(&sl[k].pair, true, b, sizeof(b)), m->tun);
+		}
+	}
+	return ngone;
+}
+
+/* The lowest free slot whose pool address the host does not hold, or
+ * TUNMAP_MAX; *mapped when p has a slot already. */
+static size_t tunmap_free_slot(const struct tunmap *m, const struct tunmap_seen *s,
+			       const struct nftrules_pair *p, bool *mapped)
+{
+	const struct tunmap_slot *sl = m->slot4;
+	size_t free_k = TUNMAP_MAX;
+
+	if (p->family == AF_INET6)
+		sl = m->slot6;
+	*mapped = false;
+	for (size_t k = 0; k < TUNMAP_MAX; k++) {
+		if (sl[k].used && tunmap_same(p->family, &sl[k].pair.host, &p->host)) {
+			*mapped = true;
+			return k;
+		}
+		if (!sl[k].used && free_k == TUNMAP_MAX) {
+			struct nftrules_pair t = *p;
+			tunmap_pool(m, p->family, k, &t.tun);
+			if (tunmap_pool_free(s, p->family, &t.tun))
+				free_k = k;
+		}
+	}
+	return free_k;
+}
+
+/* Maps a new address to the lowest free slot, its route first (slot 0's
+ * is the TUN's peer route). 1 when added, 0 when nothing to do. */
+static int tunmap_add(struct tunmap *m, struct rtnl *rt, const struct tunmap_seen *s,
+		      const struct nftrules_pair *p, bool first, char *err, size_t errlen)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	bool mapped;
+	size_t k = tunmap_free_slot(m, s, p, &mapped);
+
+	if (mapped || k == TUNMAP_MAX)
+		return 0; /* mapped already, or counted in s->more's warning */
+	struct tunmap_slot *nsl = &tunmap_slots(m, p->family)[k];
+	nsl->pair = *p;
+	tunmap_pool(m, p->family, k, &nsl->pair.tun);
+	if (k > 0) {
+		union rtnl_addr dst;
+		tunmap_sockaddr(&nsl->pair, true, &dst);
+		int e = rtnl_route_add_host(rt, m->tun_ifindex, &dst.sa);
+		if (e) {
+			snprintf(err, errlen, "cannot add a route to %s on %s: %s",
+				 tunmap_ntop(&nsl->pair, true, a, sizeof(a)), m->tun, strerror(-e));
+			return e;
+		}
+	}
+	nsl->used = true;
+	if (!first)
+		log_info("address %s added: TCP port %u there goes to %s on %s",
+			 tunmap_ntop(p, false, a, sizeof(a)), m->cfg.port,
+			 tunmap_ntop(&nsl->pair, true, b, sizeof(b)), m->tun);
+	return 1;
+}
+
+/* A failed update is tried again on the next change. */
+static int tunmap_install(struct tunmap *m, bool changed, char *err, size_t errlen)
+{
+	struct nftrules_pair pairs[2 * TUNMAP_MAX];
+	struct nftrules_spec spec;
+
+	m->dirty |= changed;
+	if (!m->dirty || !m->cfg.manage_rules) {
+		m->dirty = false;
+		return 0;
+	}
+	tunmap_spec(m, pairs, &spec);
+	int e = nftrules_install(&spec, err, errlen);
+	if (e)
+		return e;
+	m->installed = true;
+	m->dirty = false;
+	return 0;
+}
+
+/* Slot 0's route is the TUN's own peer route; a slot taken again in this
+ * same change has its route back already. */
+static void tunmap_unroute(struct tunmap *m, struct rtnl *rt, const struct nftrules_pair *gone,
+			   size_t ngone)
+{
+	for (size_t i = 0; i < ngone; i++) {
+		const struct tunmap_slot *sl = tunmap_slots(m, gone[i].family);
+		union rtnl_addr dst;
+		struct nftrules_pair first_tun = gone[i];
+		tunmap_pool(m, gone[i].family, 0, &first_tun.tun);
+		bool keep = tunmap_same(gone[i].family, &first_tun.tun, &gone[i].tun);
+		for (size_t k = 0; k < TUNMAP_MAX; k++)
+			keep |= sl[k].used && tunmap_same(gone[i].family, &sl[k].pair.tun, &gone[i].tun);
+		tunmap_sockaddr(&gone[i], true, &dst);
+		if (!keep)
+			(void)rtnl_route_del_host(rt, m->tun_ifindex, &dst.sa);
+	}
+}
+
 /*
  * Brings the slots in line with a dump: pairs of addresses gone are
  * freed (their routes after the table changed), new addresses take the
@@ -165,61 +286,15 @@ static int tunmap_apply(struct tunmap *m, struct rtnl *rt, const struct tunmap_s
 			char *err, size_t errlen)
 {
 	struct nftrules_pair gone[2 * TUNMAP_MAX];
-	size_t ngone = 0, nadded = 0;
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	size_t ngone = tunmap_drop_gone(m, s, first, gone), nadded = 0;
 	int ret = 0;
 
-	for (int f = 0; f < 2; f++) {
-		struct tunmap_slot *sl = tunmap_slots(m, f ? AF_INET6 : AF_INET);
-		for (size_t k = 0; k < TUNMAP_MAX; k++)
-			if (sl[k].used && !tunmap_seen_has(s, &sl[k].pair)) {
-				gone[ngone++] = sl[k].pair;
-				sl[k].used = false;
-				if (!first)
-					log_info("address %s removed: %s on %s is free again",
-						 tunmap_ntop(&sl[k].pair, false, a, sizeof(a)),
-						 tunmap_ntop(&sl[k].pair, true, b, sizeof(b)), m->tun);
-			}
-	}
 	for (size_t i = 0; i < s->n[0] + s->n[1]; i++) {
-		const struct nftrules_pair *p = &s->addr[i];
-		struct tunmap_slot *sl = tunmap_slots(m, p->family);
-		size_t k, free_k = TUNMAP_MAX;
-
-		for (k = 0; k < TUNMAP_MAX; k++) {
-			if (sl[k].used && tunmap_same(p->family, &sl[k].pair.host, &p->host))
-				break;
-			if (!sl[k].used && free_k == TUNMAP_MAX) {
-				struct nftrules_pair t = *p;
-				tunmap_pool(m, p->family, k, &t.tun);
-				if (tunmap_pool_free(s, p->family, &t.tun))
-					free_k = k;
-			}
-		}
-		if (k < TUNMAP_MAX)
-			continue; /* mapped already */
-		if (free_k == TUNMAP_MAX)
-			continue; /* counted in s->more's warning */
-		struct tunmap_slot *nsl = &sl[free_k];
-		nsl->pair = *p;
-		tunmap_pool(m, p->family, free_k, &nsl->pair.tun);
-		if (free_k > 0) {
-			union rtnl_addr dst;
-			tunmap_sockaddr(&nsl->pair, true, &dst);
-			int e = rtnl_route_add_host(rt, m->tun_ifindex, &dst.sa);
-			if (e) {
-				snprintf(err, errlen, "cannot add a route to %s on %s: %s",
-					 tunmap_ntop(&nsl->pair, true, a, sizeof(a)), m->tun, strerror(-e));
-				ret = e;
-				continue;
-			}
-		}
-		nsl->used = true;
-		nadded++;
-		if (!first)
-			log_info("address %s added: TCP port %u there goes to %s on %s",
-				 tunmap_ntop(p, false, a, sizeof(a)), m->cfg.port,
-				 tunmap_ntop(&nsl->pair, true, b, sizeof(b)), m->tun);
+		int e = tunmap_add(m, rt, s, &s->addr[i], first, err, errlen);
+		if (e < 0)
+			ret = e;
+		else
+			nadded += (size_t)e;
 	}
 	if (s->more && !m->full_warned) {
 		log_warn("the host has more than %d addresses of a family: TCP port %u is not "
@@ -227,36 +302,10 @@ static int tunmap_apply(struct tunmap *m, struct rtnl *rt, const struct tunmap_s
 			 TUNMAP_MAX, m->cfg.port, s->more);
 		m->full_warned = true;
 	}
-	/* A failed update is tried again on the next change. */
-	m->dirty |= ngone || nadded || first;
-	if (m->dirty && m->cfg.manage_rules) {
-		struct nftrules_pair pairs[2 * TUNMAP_MAX];
-		struct nftrules_spec spec;
-		tunmap_spec(m, pairs, &spec);
-		int e = nftrules_install(&spec, err, errlen);
-		if (e) {
-			ret = e;
-		} else {
-			m->installed = true;
-			m->dirty = false;
-		}
-	} else {
-		m->dirty = false;
-	}
-	for (size_t i = 0; i < ngone; i++) {
-		const struct tunmap_slot *sl = tunmap_slots(m, gone[i].family);
-		union rtnl_addr dst;
-		struct nftrules_pair first_tun = gone[i];
-		/* Slot 0's is the TUN's own peer route; a slot taken again in
-		 * this same change has its route back already. */
-		tunmap_pool(m, gone[i].family, 0, &first_tun.tun);
-		bool keep = tunmap_same(gone[i].family, &first_tun.tun, &gone[i].tun);
-		for (size_t k = 0; k < TUNMAP_MAX; k++)
-			keep |= sl[k].used && tunmap_same(gone[i].family, &sl[k].pair.tun, &gone[i].tun);
-		tunmap_sockaddr(&gone[i], true, &dst);
-		if (!keep)
-			(void)rtnl_route_del_host(rt, m->tun_ifindex, &dst.sa);
-	}
+	int e = tunmap_install(m, ngone || nadded || first, err, errlen);
+	if (e)
+		ret = e;
+	tunmap_unroute(m, rt, gone, ngone);
 	return ret;
 }
 
