@@ -210,7 +210,7 @@ static size_t tunmap_free_slot(const struct tunmap *m, const struct tunmap_seen 
 static int tunmap_add(struct tunmap *m, struct rtnl *rt, const struct tunmap_seen *s,
 		      const struct nftrules_pair *p, bool first, char *err, size_t errlen)
 {
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	bool mapped;
 	size_t k = tunmap_free_slot(m, s, p, &mapped);
 
@@ -230,10 +230,12 @@ static int tunmap_add(struct tunmap *m, struct rtnl *rt, const struct tunmap_see
 		}
 	}
 	nsl->used = true;
-	if (!first)
+	if (!first) {
+		char b[INET6_ADDRSTRLEN];
 		log_info("address %s added: TCP port %u there goes to %s on %s",
 			 tunmap_ntop(p, false, a, sizeof(a)), m->cfg.port,
 			 tunmap_ntop(&nsl->pair, true, b, sizeof(b)), m->tun);
+	}
 	return 1;
 }
 
