@@ -92,8 +92,9 @@ static inline uint64_t csum_pseudo(uint8_t family, const uint8_t *src,
 /*
  * RFC 1624 eqn. 3: the checksum field value after a 16-bit word of the
  * covered data changed from old_word to new_word, without summing the
- * data again. Gives what a full recomputation gives, 0x0000 and 0xffff
- * included.
+ * data again. Gives what a full recomputation gives (0x0000 where the
+ * data sums to 0xffff, not eqn. 2's 0xffff), for any data that is not
+ * all zero bytes, as no IP or TCP header is.
  */
 uint16_t csum_update16(uint16_t field, uint16_t old_word, uint16_t new_word);
 

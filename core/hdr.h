@@ -22,6 +22,7 @@
  *    checksum is completed; rewriting split segments' headers);
  *  - gso.c (hdr_own_tcp: our own segments; patching the super-packet's
  *    lengths and checksums);
+ *  - ethif.c (the source address of a frame, to learn its MAC);
  *  - to come at the merge: relay.c's TUN input (hdr_ip_parse, then
  *    hdr_tcp or hdr_icmp_too_big) and the lwIP ICMP/ICMPv6 callbacks
  *    (hdr_icmp_too_big); port/afpacket.c and port/tunlink.c (hdr_own_tcp
@@ -54,6 +55,11 @@
 #define HDR_PROTO_ICMP 1
 #define HDR_PROTO_TCP 6
 #define HDR_PROTO_ICMPV6 58
+
+/* Where the source address is in an IPv4 / IPv6 header (the destination
+ * follows it). */
+#define HDR_IP4_SRC 12
+#define HDR_IP6_SRC 8
 
 /* IPv4 flags and fragment offset (the 16-bit field at byte 6). */
 #define HDR_IP4_DF 0x4000
@@ -115,8 +121,8 @@ static inline int hdr_ip4_parse(const uint8_t *p, size_t len, unsigned mode,
 	if (len < HDR_IP4_LEN)
 		return -EBADMSG;
 	v->hdr = p;
-	v->src = p + 12;
-	v->dst = p + 16;
+	v->src = p + HDR_IP4_SRC;
+	v->dst = p + HDR_IP4_SRC + 4;
 	v->hlen = (size_t)(p[0] & 0x0f) * 4;
 	v->frag = get16(p + 6);
 	v->family = 4;
@@ -147,8 +153,8 @@ static inline int hdr_ip6_parse(const uint8_t *p, size_t len, unsigned mode,
 	if (len < HDR_IP6_LEN)
 		return -EBADMSG;
 	v->hdr = p;
-	v->src = p + 8;
-	v->dst = p + 24;
+	v->src = p + HDR_IP6_SRC;
+	v->dst = p + HDR_IP6_SRC + 16;
 	v->hlen = HDR_IP6_LEN;
 	v->frag = 0;
 	v->family = 6;
@@ -247,8 +253,10 @@ static inline uint64_t hdr_ip_pseudo(const uint8_t *ip, uint8_t family,
 				     uint8_t proto, size_t l4_len)
 {
 	if (family == 6)
-		return csum_pseudo(6, ip + 8, ip + 24, proto, l4_len);
-	return csum_pseudo(4, ip + 12, ip + 16, proto, l4_len);
+		return csum_pseudo(6, ip + HDR_IP6_SRC, ip + HDR_IP6_SRC + 16,
+				   proto, l4_len);
+	return csum_pseudo(4, ip + HDR_IP4_SRC, ip + HDR_IP4_SRC + 4, proto,
+			   l4_len);
 }
 
 /* The same for what follows v's header. */
