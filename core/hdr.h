@@ -113,63 +113,40 @@ struct hdr_icmp_err {
 	uint16_t sport, dport; /* the quoted TCP ports */
 };
 
-static inline int hdr_ip4_parse(const uint8_t *p, size_t len, unsigned mode,
-				struct hdr_ip *v)
+/* The fields of the fixed header (present: the caller checked), tot as
+ * it claims. */
+static inline void hdr_ip_fill(struct hdr_ip *v, const uint8_t *p,
+			       uint8_t family)
 {
-	size_t tot;
+	bool v6 = family == 6;
 
-	if (len < HDR_IP4_LEN)
-		return -EBADMSG;
 	v->hdr = p;
-	v->src = p + HDR_IP4_SRC;
-	v->dst = p + HDR_IP4_SRC + 4;
-	v->hlen = (size_t)(p[0] & 0x0f) * 4;
-	v->frag = get16(p + 6);
-	v->family = 4;
-	v->proto = p[9];
-	v->alen = 4;
-	v->ttl = p[8];
-	tot = get16(p + 2);
-	v->tot = tot;
+	v->family = family;
+	v->alen = v6 ? 16 : 4;
+	v->src = p + (v6 ? HDR_IP6_SRC : HDR_IP4_SRC);
+	v->dst = v->src + v->alen;
+	v->proto = p[v6 ? 6 : 9];
+	v->ttl = p[v6 ? 7 : 8];
+	v->hlen = v6 ? HDR_IP6_LEN : (size_t)(p[0] & 0x0f) * 4;
+	v->frag = v6 ? 0 : get16(p + 6);
+	v->tot = v6 ? HDR_IP6_LEN + (size_t)get16(p + 4) : get16(p + 2);
+}
+
+/* The header and claimed lengths against the len bytes there are; zero
+ * is the tot a length field of 0 gives (HDR_ZERO_LEN_IS_REST). */
+static inline int hdr_ip_lengths(struct hdr_ip *v, size_t len, unsigned mode,
+				 size_t zero)
+{
 	if (v->hlen < HDR_IP4_LEN)
 		return -EINVAL;
 	if (mode & HDR_QUOTED)
 		return v->hlen > len ? -EBADMSG : 0;
-	if (tot == 0 && (mode & HDR_ZERO_LEN_IS_REST))
-		tot = len;
-	if (tot < v->hlen)
+	if (v->tot == zero && (mode & HDR_ZERO_LEN_IS_REST))
+		v->tot = len;
+	if (v->tot < v->hlen)
 		return -EINVAL;
-	if (tot > len)
+	if (v->tot > len)
 		return -EBADMSG;
-	v->tot = tot;
-	return 0;
-}
-
-static inline int hdr_ip6_parse(const uint8_t *p, size_t len, unsigned mode,
-				struct hdr_ip *v)
-{
-	size_t tot;
-
-	if (len < HDR_IP6_LEN)
-		return -EBADMSG;
-	v->hdr = p;
-	v->src = p + HDR_IP6_SRC;
-	v->dst = p + HDR_IP6_SRC + 16;
-	v->hlen = HDR_IP6_LEN;
-	v->frag = 0;
-	v->family = 6;
-	v->proto = p[6];
-	v->alen = 16;
-	v->ttl = p[7];
-	tot = HDR_IP6_LEN + (size_t)get16(p + 4);
-	v->tot = tot;
-	if (mode & HDR_QUOTED)
-		return 0;
-	if (tot == HDR_IP6_LEN && (mode & HDR_ZERO_LEN_IS_REST))
-		tot = len;
-	if (tot > len)
-		return -EBADMSG;
-	v->tot = tot;
 	return 0;
 }
 
@@ -182,17 +159,18 @@ static inline int hdr_ip6_parse(const uint8_t *p, size_t len, unsigned mode,
 static inline int hdr_ip_parse(const uint8_t *p, size_t len, unsigned mode,
 			       struct hdr_ip *v)
 {
+	uint8_t family;
+
 	v->family = 0;
 	if (len < 1)
 		return -EBADMSG;
-	switch (p[0] >> 4) {
-	case 4:
-		return hdr_ip4_parse(p, len, mode, v);
-	case 6:
-		return hdr_ip6_parse(p, len, mode, v);
-	default:
+	family = (uint8_t)(p[0] >> 4);
+	if (family != 4 && family != 6)
 		return -EPROTONOSUPPORT;
-	}
+	if (len < (family == 4 ? HDR_IP4_LEN : HDR_IP6_LEN))
+		return -EBADMSG;
+	hdr_ip_fill(v, p, family);
+	return hdr_ip_lengths(v, len, mode, family == 4 ? 0 : HDR_IP6_LEN);
 }
 
 static inline bool hdr_ip_is_fragment(const struct hdr_ip *v)

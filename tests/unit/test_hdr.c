@@ -296,21 +296,33 @@ static int too_big(const uint8_t *m, uint8_t family, size_t len,
 	return hdr_icmp_too_big(family, exact(m, len), len, e);
 }
 
+/* A good message quoting quote bytes, and what it yields: its MTU,
+ * addresses and ports. */
+static size_t good_quote(uint8_t *m, uint8_t family, size_t quote,
+			 struct hdr_icmp_err *e)
+{
+	uint32_t mtu = family == 4 ? 1400 : 1280;
+	size_t len = family == 4 ? icmp_quote(m, 4, 3, 4, mtu, quote) :
+				   icmp_quote(m, 6, 2, 0, mtu, quote);
+
+	cr_assert_eq(too_big(m, family, len, e), 0);
+	cr_assert_eq(e->mtu, mtu);
+	cr_assert_eq(e->inner.family, family);
+	cr_assert_eq(memcmp(e->inner.src, family == 4 ? a4 : a6, e->inner.alen), 0);
+	cr_assert_eq(memcmp(e->inner.dst, family == 4 ? b4 : b6, e->inner.alen), 0);
+	cr_assert_eq(e->sport, 1000);
+	cr_assert_eq(e->dport, 2000);
+	return len;
+}
+
 Test(hdr, icmp4_frag_needed)
 {
 	uint8_t m[2048];
 	struct hdr_icmp_err e;
-	size_t len = icmp_quote(m, 4, 3, 4, 1400, 28);
+	size_t len = good_quote(m, 4, 28, &e);
 
-	cr_assert_eq(too_big(m, 4, len, &e), 0);
-	cr_assert_eq(e.mtu, 1400u);
-	cr_assert_eq(e.inner.family, 4);
-	cr_assert_eq(memcmp(e.inner.src, a4, 4), 0);
-	cr_assert_eq(memcmp(e.inner.dst, b4, 4), 0);
 	/* The quote is cut: its total length is what it claimed. */
 	cr_assert_eq(e.inner.tot, 20 + 20 + 7);
-	cr_assert_eq(e.sport, 1000);
-	cr_assert_eq(e.dport, 2000);
 	cr_assert_eq(too_big(m, 4, 8 + 20 + 3, &e), -EBADMSG);
 	cr_assert_eq(too_big(m, 6, len, &e), -EBADMSG);
 	m[1] = 1; /* host unreachable */
@@ -323,8 +335,7 @@ Test(hdr, icmp4_frag_needed)
 	m[8] = 0x45;
 	m[8 + 9] = 17;
 	cr_assert_eq(too_big(m, 4, len, &e), -ENOMSG);
-	len = icmp_quote(m, 4, 3, 4, 1400, 100); /* the whole segment */
-	cr_assert_eq(too_big(m, 4, len, &e), 0);
+	len = good_quote(m, 4, 100, &e); /* the whole segment */
 	m[8] = 0x65; /* an IPv6 quote in an ICMPv4 error */
 	cr_assert_eq(too_big(m, 4, len, &e), -EINVAL);
 }
@@ -333,14 +344,8 @@ Test(hdr, icmp6_packet_too_big)
 {
 	uint8_t m[2048];
 	struct hdr_icmp_err e;
-	size_t len = icmp_quote(m, 6, 2, 0, 1280, 44);
+	size_t len = good_quote(m, 6, 44, &e);
 
-	cr_assert_eq(too_big(m, 6, len, &e), 0);
-	cr_assert_eq(e.mtu, 1280u);
-	cr_assert_eq(e.inner.family, 6);
-	cr_assert_eq(memcmp(e.inner.src, a6, 16), 0);
-	cr_assert_eq(e.sport, 1000);
-	cr_assert_eq(e.dport, 2000);
 	cr_assert_eq(too_big(m, 6, len - 1, &e), -EBADMSG);
 	m[0] = 1; /* destination unreachable */
 	cr_assert_eq(too_big(m, 6, len, &e), -ENOMSG);
