@@ -3,12 +3,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hdr.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
 #include "lwip/prot/ethernet.h"
 #include "netif/ethernet.h"
 
-#define ETH_HLEN 14
+#define ETH_HLEN HDR_ETH_LEN
 #define ARP_OP_REQUEST 1
 
 static const struct ethif_neighbour *find_neighbour(const struct ethif *e,
@@ -46,16 +47,18 @@ static const uint8_t *find_mac(const struct ethif *e, const ip_addr_t *dst)
 	return NULL;
 }
 
+/* Only the source address is read: lwIP validates the rest after us. */
 static void learn(struct ethif *e, const uint8_t *f, size_t len)
 {
-	uint16_t type = (uint16_t)((f[12] << 8) | f[13]);
+	uint16_t type = get16(f + 12);
+	const uint8_t *ip4 = f + ETH_HLEN + HDR_IP4_SRC;
 	ip_addr_t ip;
 
-	if (type == ETHTYPE_IP && len >= ETH_HLEN + 20) {
-		IP_ADDR4(&ip, f[26], f[27], f[28], f[29]);
-	} else if (type == ETHTYPE_IPV6 && len >= ETH_HLEN + 40) {
+	if (type == HDR_ETH_P_IPV4 && len >= ETH_HLEN + HDR_IP4_LEN) {
+		IP_ADDR4(&ip, ip4[0], ip4[1], ip4[2], ip4[3]);
+	} else if (type == HDR_ETH_P_IPV6 && len >= ETH_HLEN + HDR_IP6_LEN) {
 		IP_ADDR6(&ip, 0, 0, 0, 0);
-		memcpy(ip_2_ip6(&ip)->addr, f + ETH_HLEN + 8, 16);
+		memcpy(ip_2_ip6(&ip)->addr, f + ETH_HLEN + HDR_IP6_SRC, 16);
 	} else {
 		return;
 	}
@@ -106,7 +109,7 @@ static uint16_t frame_type(const struct pbuf *p)
 
 	if (p->len < ETH_HLEN)
 		return 0;
-	return (uint16_t)((f[12] << 8) | f[13]);
+	return get16(f + 12);
 }
 
 /* lwIP announces its address with a gratuitous ARP when the netif comes

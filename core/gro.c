@@ -5,55 +5,24 @@
 
 #include "bytes.h"
 #include "csum.h"
-#define ETH_HLEN 14
-#define ETH_P_IPV4 0x0800
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88a8
-#define VLAN_HLEN 4
+#include "hdr.h"
+
 #define GRO_MAX_VLANS 2
-#define IP4_HLEN 20
-#define IP6_HLEN 40
-#define TCP_HLEN 20
-#define PROTO_TCP 6
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_URG 0x20
-#define TCP_CWR 0x80
-
-_Static_assert(sizeof(struct gro_vnet_hdr) == GRO_VNET_HDR_LEN,
-	       "struct gro_vnet_hdr must mirror the 10-byte virtio_net_hdr");
-
-/* Where the headers of one frame are, all offsets from its start. */
+/* Where the headers of one frame are. */
 struct gro_hdrs {
-	size_t l3; /* IP header */
-	size_t l4; /* transport header */
+	size_t l3; /* IP header, from the start of the frame */
+	size_t l4; /* transport header, likewise */
 	size_t end; /* end of the IP datagram (no Ethernet padding) */
-	uint8_t family; /* 4 or 6 */
-	uint8_t proto;
+	struct hdr_ip ip;
 };
-
-/* The pseudo-header sum for a transport segment of l4_len bytes. */
-static uint64_t pseudo_sum(const uint8_t *pkt, const struct gro_hdrs *h,
-			   size_t l4_len)
-{
-	const uint8_t *ip = pkt + h->l3;
-
-	if (h->family == 4)
-		return (uint64_t)csum_be(ip + 12, 8) + h->proto + l4_len;
-	return (uint64_t)csum_be(ip + 8, 32) + h->proto + (l4_len >> 16) +
-	       (l4_len & 0xffffu);
-}
 
 /* Skips the Ethernet header and up to two VLAN tags (software-tagged
  * frames keep their tags in the data). */
 static int parse_l2(const uint8_t *f, size_t len, bool ethernet, size_t *l3,
 		    uint16_t *etype)
 {
-	size_t off = ETH_HLEN;
+	size_t off = HDR_ETH_LEN;
 	int tags = 0;
 
 	if (!ethernet) {
@@ -62,27 +31,27 @@ static int parse_l2(const uint8_t *f, size_t len, bool ethernet, size_t *l3,
 			return -EBADMSG;
 		switch (f[0] >> 4) {
 		case 4:
-			*etype = ETH_P_IPV4;
+			*etype = HDR_ETH_P_IPV4;
 			return 0;
 		case 6:
-			*etype = ETH_P_IPV6;
+			*etype = HDR_ETH_P_IPV6;
 			return 0;
 		default:
 			return -EPROTONOSUPPORT;
 		}
 	}
-	if (len < ETH_HLEN)
+	if (len < HDR_ETH_LEN)
 		return -EBADMSG;
 	*etype = get16(f + 12);
-	while (*etype == ETH_P_8021Q || *etype == ETH_P_8021AD) {
+	while (*etype == HDR_ETH_P_8021Q || *etype == HDR_ETH_P_8021AD) {
 		if (++tags > GRO_MAX_VLANS)
 			return -EPROTONOSUPPORT;
-		if (len < off + VLAN_HLEN)
+		if (len < off + HDR_VLAN_LEN)
 			return -EBADMSG;
 		*etype = get16(f + off + 2);
-		off += VLAN_HLEN;
+		off += HDR_VLAN_LEN;
 	}
-	if (*etype != ETH_P_IPV4 && *etype != ETH_P_IPV6)
+	if (*etype != HDR_ETH_P_IPV4 && *etype != HDR_ETH_P_IPV6)
 		return -EPROTONOSUPPORT;
 	*l3 = off;
 	return 0;
@@ -91,46 +60,21 @@ static int parse_l2(const uint8_t *f, size_t len, bool ethernet, size_t *l3,
 /*
  * Finds the IP and transport headers. A zero IPv4 total length or IPv6
  * payload length is taken as "the rest of the frame" only for GSO frames
- * (BIG TCP super-packets longer than 64 KiB carry it so).
+ * (BIG TCP super-packets longer than 64 KiB carry it so). Anything
+ * malformed, of the wrong version for etype, or a fragment (its payload
+ * is not a whole segment) is -EBADMSG.
  */
 static int parse_l3(const uint8_t *f, size_t len, uint16_t etype, bool gso,
 		    struct gro_hdrs *h)
 {
-	const uint8_t *ip = f + h->l3;
-	size_t avail = len - h->l3, ihl, iplen;
+	int err = hdr_ip_parse(f + h->l3, len - h->l3,
+			       gso ? HDR_ZERO_LEN_IS_REST : 0, &h->ip);
 
-	if (etype == ETH_P_IPV4) {
-		if (avail < IP4_HLEN || (ip[0] >> 4) != 4)
-			return -EBADMSG;
-		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		if (ihl < IP4_HLEN || ihl > avail)
-			return -EBADMSG;
-		/* A fragment's payload is not a whole segment. */
-		if (get16(ip + 6) & 0x3fff)
-			return -EBADMSG;
-		iplen = get16(ip + 2);
-		if (iplen == 0 && gso)
-			iplen = avail;
-		if (iplen < ihl || iplen > avail)
-			return -EBADMSG;
-		h->family = 4;
-		h->proto = ip[9];
-	} else {
-		if (avail < IP6_HLEN || (ip[0] >> 4) != 6)
-			return -EBADMSG;
-		/* Extension headers are not followed: phantun ignores IPv6
-		 * packets whose next header is not TCP, and so do we. */
-		ihl = IP6_HLEN;
-		iplen = IP6_HLEN + get16(ip + 4);
-		if (iplen == IP6_HLEN && gso)
-			iplen = avail;
-		if (iplen > avail)
-			return -EBADMSG;
-		h->family = 6;
-		h->proto = ip[6];
-	}
-	h->l4 = h->l3 + ihl;
-	h->end = h->l3 + iplen;
+	if (err || h->ip.family != (etype == HDR_ETH_P_IPV4 ? 4 : 6) ||
+	    hdr_ip_is_fragment(&h->ip))
+		return -EBADMSG;
+	h->l4 = h->l3 + h->ip.hlen;
+	h->end = h->l3 + h->ip.tot;
 	return 0;
 }
 
@@ -151,7 +95,7 @@ static int parse(const uint8_t *f, size_t len, bool ethernet, bool gso,
  * the datagram, as the kernel's skb_checksum_help() does. Done in a copy:
  * the frame may be a ring slot we must not write.
  */
-static int complete_csum(const struct gro_vnet_hdr *vh, const uint8_t *frame,
+static int complete_csum(const struct vnet_hdr *vh, const uint8_t *frame,
 			 size_t len, bool ethernet, uint8_t *scratch,
 			 size_t scratch_len)
 {
@@ -183,12 +127,12 @@ static int complete_csum(const struct gro_vnet_hdr *vh, const uint8_t *frame,
  * refused whole. On success *thl is the TCP header length and *payload
  * the bytes to split.
  */
-static int check_super(const struct gro_vnet_hdr *vh, unsigned int type,
+static int check_super(const struct vnet_hdr *vh, unsigned int type,
 		       const uint8_t *frame, size_t len, bool ethernet,
 		       size_t scratch_len, struct gro_hdrs *h, size_t *thl,
 		       size_t *payload)
 {
-	const uint8_t *tcp;
+	struct hdr_tcp tcp;
 	size_t nsegs, biggest, iplen;
 	int err;
 
@@ -197,21 +141,18 @@ static int check_super(const struct gro_vnet_hdr *vh, unsigned int type,
 	err = parse(frame, len, ethernet, true, h);
 	if (err)
 		return err;
-	if (h->family != (type == GRO_VNET_GSO_TCPV4 ? 4 : 6))
+	if (h->ip.family != (type == VNET_GSO_TCPV4 ? 4 : 6))
 		return -EINVAL;
-	if (h->proto != PROTO_TCP)
+	if (h->ip.proto != HDR_PROTO_TCP)
 		return -EPROTONOSUPPORT;
-	if (h->end - h->l4 < TCP_HLEN)
+	if (hdr_tcp(&h->ip, &tcp))
 		return -EBADMSG;
-	tcp = frame + h->l4;
-	*thl = (size_t)(tcp[12] >> 4) * 4;
-	if (*thl < TCP_HLEN || *thl > h->end - h->l4)
-		return -EBADMSG;
+	*thl = tcp.hlen;
 	/* GRO never merges these; a super-packet carrying one is not
 	 * something we know how to cut. */
-	if (tcp[13] & (TCP_SYN | TCP_RST | TCP_URG))
+	if (tcp.flags & (HDR_TCP_SYN | HDR_TCP_RST | HDR_TCP_URG))
 		return -EBADMSG;
-	*payload = h->end - h->l4 - *thl;
+	*payload = tcp.len;
 	if (*payload == 0)
 		return -EBADMSG;
 	nsegs = (*payload + vh->gso_size - 1) / vh->gso_size;
@@ -220,8 +161,8 @@ static int check_super(const struct gro_vnet_hdr *vh, unsigned int type,
 	biggest = *payload < vh->gso_size ? *payload : vh->gso_size;
 	/* Each segment's IP length field must hold it. */
 	iplen = h->l4 - h->l3 + *thl + biggest;
-	if (h->family == 6)
-		iplen -= IP6_HLEN;
+	if (h->ip.family == 6)
+		iplen -= HDR_IP6_LEN;
 	if (iplen > 0xffff)
 		return -EINVAL;
 	if (scratch_len < h->l4 + *thl + biggest)
@@ -237,33 +178,28 @@ static void fix_segment(uint8_t *out, const struct gro_hdrs *h, size_t thl,
 	uint8_t *ip = out + h->l3, *tcp = out + h->l4;
 	size_t l4_len = thl + n;
 
-	if (h->family == 4) {
+	if (h->ip.family == 4) {
 		uint16_t id = get16(ip + 4);
 
-		put16(ip + 2, (uint16_t)(h->l4 - h->l3 + l4_len));
 		/* The merged segments had fixed or incrementing ids (GRO
 		 * takes nothing else). phantun sends 0 with DF, which GRO
 		 * keeps fixed; otherwise senders count up per segment. */
 		if (id != 0 || !(ip[6] & 0x40))
 			put16(ip + 4, (uint16_t)(id + i));
-		put16(ip + 10, 0);
-		put16(ip + 10, (uint16_t)~csum_be(ip, h->l4 - h->l3));
-	} else {
-		put16(ip + 4, (uint16_t)l4_len);
 	}
+	hdr_ip_set_len(ip, h->ip.family, h->ip.hlen, l4_len);
 	put32(tcp + 4, get32(tcp + 4) + (uint32_t)off);
 	/* As the kernel's tcp_gso_segment(): FIN and PSH belong to the last
 	 * segment, CWR to the first. */
 	if (!last)
-		tcp[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		tcp[13] &= (uint8_t)~(HDR_TCP_FIN | HDR_TCP_PSH);
 	if (i)
-		tcp[13] &= (uint8_t)~TCP_CWR;
-	put16(tcp + 16, 0);
-	put16(tcp + 16,
-	      (uint16_t)~fold(pseudo_sum(out, h, l4_len) + csum_be(tcp, l4_len)));
+		tcp[13] &= (uint8_t)~HDR_TCP_CWR;
+	/* The addresses are the frame's: the copy has the same. */
+	hdr_tcp_set_csum(tcp, l4_len, hdr_pseudo(&h->ip, l4_len));
 }
 
-static int split_super(const struct gro_vnet_hdr *vh, const uint8_t *frame,
+static int split_super(const struct vnet_hdr *vh, const uint8_t *frame,
 		       const struct gro_hdrs *h, size_t thl, size_t payload,
 		       uint8_t *scratch, gro_emit_fn emit, void *ctx,
 		       struct gro_stats *st)
@@ -286,11 +222,11 @@ static int split_super(const struct gro_vnet_hdr *vh, const uint8_t *frame,
 	return 0;
 }
 
-int gro_split(const struct gro_vnet_hdr *vh, const uint8_t *frame, size_t len,
+int gro_split(const struct vnet_hdr *vh, const uint8_t *frame, size_t len,
 	      bool ethernet, uint8_t *scratch, size_t scratch_len,
 	      gro_emit_fn emit, void *ctx, struct gro_stats *st)
 {
-	static const struct gro_vnet_hdr none;
+	static const struct vnet_hdr none;
 	struct gro_stats unused = { 0 };
 	struct gro_hdrs h;
 	size_t thl = 0, payload = 0;
@@ -307,10 +243,10 @@ int gro_split(const struct gro_vnet_hdr *vh, const uint8_t *frame, size_t len,
 	}
 	if (!scratch)
 		scratch_len = 0;
-	type = vh->gso_type & (unsigned int)~GRO_VNET_GSO_ECN;
+	type = vh->gso_type & (unsigned int)~VNET_GSO_ECN;
 	switch (type) {
-	case GRO_VNET_GSO_NONE:
-		if (vh->flags & GRO_VNET_F_NEEDS_CSUM) {
+	case VNET_GSO_NONE:
+		if (vh->flags & VNET_F_NEEDS_CSUM) {
 			err = scratch ? complete_csum(vh, frame, len, ethernet,
 						      scratch, scratch_len) :
 					-ENOBUFS;
@@ -320,10 +256,10 @@ int gro_split(const struct gro_vnet_hdr *vh, const uint8_t *frame, size_t len,
 			return emit(ctx, scratch, len, GRO_CSUM_OK);
 		}
 		return emit(ctx, frame, len,
-			    (vh->flags & GRO_VNET_F_DATA_VALID) ? GRO_CSUM_OK :
+			    (vh->flags & VNET_F_DATA_VALID) ? GRO_CSUM_OK :
 								  0);
-	case GRO_VNET_GSO_TCPV4:
-	case GRO_VNET_GSO_TCPV6:
+	case VNET_GSO_TCPV4:
+	case VNET_GSO_TCPV6:
 		err = scratch ? check_super(vh, type, frame, len, ethernet,
 					    scratch_len, &h, &thl, &payload) :
 				-ENOBUFS;

@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gro.h"
+#include "gro.h" /* GRO_VNET_* for port/ until it uses vnet.h */
+#include "vnet.h"
 
 /* Real NICs' TSO limits are near 64 segments; beyond, the kernel would
  * segment in software anyway. */
@@ -59,6 +60,6 @@ void gso_add(struct gso_super *s, const struct gso_seg *g);
  * checksum field as the partial (pseudo-header) sum, and vh. With one
  * segment, nothing changes and vh says no GSO. */
 void gso_finish(const struct gso_super *s, uint8_t *first_hdrs,
-		struct gro_vnet_hdr *vh);
+		struct vnet_hdr *vh);
 
 #endif

@@ -1,97 +1,49 @@
 #include "segment.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bytes.h"
-#include "lwip/inet_chksum.h"
+#include "csum.h"
+#include "hdr.h"
 
-/* The folded one's-complement sum of data (lwIP exports it complemented). */
-static uint32_t csum(const void *data, size_t len)
+/* hdr's errors as segment_parse reports them. */
+static int seg_error(int err)
 {
-	return (uint16_t)~inet_chksum(data, (u16_t)len);
-}
-
-static size_t addr_len(uint8_t family)
-{
-	return family == 6 ? 16 : 4;
-}
-
-/* One's-complement sum of the pseudo-header; every piece before the last
- * has even length, so partial sums combine. */
-static uint32_t pseudo_sum(uint8_t family, const uint8_t *src,
-			   const uint8_t *dst, size_t tcp_len)
-{
-	uint8_t ph[40];
-	size_t alen = addr_len(family);
-
-	memcpy(ph, src, alen);
-	memcpy(ph + alen, dst, alen);
-	if (family == 6) {
-		put32(ph + 32, (uint32_t)tcp_len);
-		ph[36] = ph[37] = ph[38] = 0;
-		ph[39] = 6;
-		return csum(ph, 40);
-	}
-	ph[8] = 0;
-	ph[9] = 6;
-	put16(ph + 10, (uint16_t)tcp_len);
-	return csum(ph, 12);
-}
-
-static uint16_t fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffffu) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
-static int parse_ip(const uint8_t *pkt, size_t *tot, size_t *hl,
-		    uint8_t *family)
-{
-	if (*tot < 1)
+	switch (err) {
+	case -EBADMSG:
 		return SEG_ERR_TRUNCATED;
-	if ((pkt[0] >> 4) == 4) {
-		if (*tot < SEG_IP4_HLEN)
-			return SEG_ERR_TRUNCATED;
-		*hl = (size_t)(pkt[0] & 0x0f) * 4;
-		if (*hl < SEG_IP4_HLEN)
-			return SEG_ERR_BAD_HEADER;
-		size_t iplen = get16(pkt + 2);
-		if (iplen < *hl)
-			return SEG_ERR_BAD_HEADER;
-		if (iplen > *tot)
-			return SEG_ERR_TRUNCATED;
-		if (pkt[9] != 6)
-			return SEG_ERR_NOT_TCP;
-		*tot = iplen;
-		*family = 4;
-		return SEG_OK;
+	case -EPROTONOSUPPORT:
+	case -EINVAL:
+	default:
+		return SEG_ERR_BAD_HEADER;
 	}
-	if ((pkt[0] >> 4) == 6) {
-		if (*tot < SEG_IP6_HLEN)
-			return SEG_ERR_TRUNCATED;
-		/* Extension headers are not followed: phantun only takes
-		 * packets whose next header is TCP (spec: receive). */
-		if (pkt[6] != 6)
-			return SEG_ERR_NOT_TCP;
-		size_t iplen = SEG_IP6_HLEN + (size_t)get16(pkt + 4);
-		if (iplen > *tot)
-			return SEG_ERR_TRUNCATED;
-		*tot = iplen;
-		*hl = SEG_IP6_HLEN;
-		*family = 6;
-		return SEG_OK;
-	}
-	return SEG_ERR_BAD_HEADER;
+}
+
+static int parse_ip(const uint8_t *pkt, size_t len, struct hdr_ip *ip)
+{
+	int err = hdr_ip_parse(pkt, len, 0, ip);
+
+	/* Extension headers are not followed: phantun only takes IPv6
+	 * packets whose next header is TCP (spec: receive), and looks at
+	 * that before their length. */
+	if (ip->family == 6 && ip->proto != HDR_PROTO_TCP)
+		return SEG_ERR_NOT_TCP;
+	if (err)
+		return seg_error(err);
+	if (ip->proto != HDR_PROTO_TCP)
+		return SEG_ERR_NOT_TCP;
+	return SEG_OK;
 }
 
 int segment_parse(struct pbuf *p, uint16_t ip_hlen, bool verify_csum,
 		  uint8_t *scratch, size_t scratch_len, struct segment *out)
 {
 	const uint8_t *pkt = p->payload;
-	size_t tot = p->tot_len, hl = 0;
-	uint8_t family = 0;
+	size_t tot = p->tot_len;
+	struct hdr_ip ip;
+	struct hdr_tcp tcp;
 
 	(void)ip_hlen;
 	if (p->len != p->tot_len) {
@@ -100,40 +52,27 @@ int segment_parse(struct pbuf *p, uint16_t ip_hlen, bool verify_csum,
 		pbuf_copy_partial(p, scratch, (u16_t)tot, 0);
 		pkt = scratch;
 	}
-	int err = parse_ip(pkt, &tot, &hl, &family);
+	int err = parse_ip(pkt, tot, &ip);
 	if (err)
 		return err;
-	const uint8_t *tcp = pkt + hl;
-	size_t tcp_len = tot - hl;
-	if (tcp_len < SEG_TCP_HLEN)
-		return SEG_ERR_TRUNCATED;
-	size_t doff = (size_t)(tcp[12] >> 4) * 4;
-	if (doff < SEG_TCP_HLEN)
-		return SEG_ERR_BAD_HEADER;
-	if (doff > tcp_len)
-		return SEG_ERR_TRUNCATED;
-
-	const uint8_t *src = pkt + (family == 6 ? 8 : 12);
-	const uint8_t *dst = pkt + (family == 6 ? 24 : 16);
-	if (verify_csum) {
-		uint32_t acc = pseudo_sum(family, src, dst, tcp_len);
-		acc += csum(tcp, tcp_len);
-		if (fold(acc) != 0xffff)
-			return SEG_ERR_CHECKSUM;
-	}
+	err = hdr_tcp(&ip, &tcp);
+	if (err)
+		return seg_error(err);
+	if (verify_csum && !hdr_tcp_csum_ok(&ip))
+		return SEG_ERR_CHECKSUM;
 
 	memset(&out->t, 0, sizeof(out->t));
-	out->t.family = family;
-	memcpy(out->t.raddr, src, addr_len(family));
-	memcpy(out->t.laddr, dst, addr_len(family));
-	out->t.rport = get16(tcp);
-	out->t.lport = get16(tcp + 2);
-	out->seq = get32(tcp + 4);
-	out->ack = get32(tcp + 8);
-	out->flags = tcp[13];
-	out->window = get16(tcp + 14);
-	out->payload = tcp + doff;
-	out->len = (uint16_t)(tcp_len - doff);
+	out->t.family = ip.family;
+	memcpy(out->t.raddr, ip.src, ip.alen);
+	memcpy(out->t.laddr, ip.dst, ip.alen);
+	out->t.rport = tcp.sport;
+	out->t.lport = tcp.dport;
+	out->seq = tcp.seq;
+	out->ack = tcp.ack;
+	out->flags = tcp.flags;
+	out->window = tcp.window;
+	out->payload = tcp.payload;
+	out->len = (uint16_t)tcp.len;
 	return SEG_OK;
 }
 
@@ -151,11 +90,10 @@ static void build_ip4(uint8_t *h, const struct tuple *t, size_t total)
 	put16(h + 2, (uint16_t)total);
 	h[6] = 0x40; /* DF; identification stays 0, as phantun sends it */
 	h[8] = SEG_TTL;
-	h[9] = 6;
+	h[9] = HDR_PROTO_TCP;
 	memcpy(h + 12, t->laddr, 4);
 	memcpy(h + 16, t->raddr, 4);
-	uint16_t c = inet_chksum(h, SEG_IP4_HLEN);
-	memcpy(h + 10, &c, 2);
+	put16(h + 10, (uint16_t)~csum_be(h, SEG_IP4_HLEN));
 }
 
 static void build_ip6(uint8_t *h, const struct tuple *t, size_t tcp_total)
@@ -163,7 +101,7 @@ static void build_ip6(uint8_t *h, const struct tuple *t, size_t tcp_total)
 	memset(h, 0, SEG_IP6_HLEN);
 	h[0] = 0x60;
 	put16(h + 4, (uint16_t)tcp_total);
-	h[6] = 6;
+	h[6] = HDR_PROTO_TCP;
 	h[7] = SEG_TTL;
 	memcpy(h + 8, t->laddr, 16);
 	memcpy(h + 24, t->raddr, 16);
@@ -201,18 +139,16 @@ void segment_build(struct pbuf *p, const struct tuple *t, uint32_t seq,
 	if (len)
 		pbuf_take_at(p, payload, (u16_t)len, (u16_t)(hl + thl));
 
-	uint32_t acc = pseudo_sum(t->family, t->laddr, t->raddr, thl + len);
+	uint64_t acc = csum_pseudo(t->family, t->laddr, t->raddr, HDR_PROTO_TCP,
+				   thl + len);
 	if (csum_partial) {
-		/* lwIP's sums are in memory order, like the field. */
-		uint16_t partial = (uint16_t)fold(acc);
-		memcpy(tcp + 16, &partial, 2);
+		put16(tcp + 16, csum_fold(acc));
 		return;
 	}
-	acc += csum(tcp, thl);
+	acc += csum_be(tcp, thl);
 	if (len)
-		acc += csum(payload, len);
-	uint16_t c = (uint16_t)~fold(acc);
-	memcpy(tcp + 16, &c, 2);
+		acc += csum_be(payload, len);
+	put16(tcp + 16, csum_finish(acc));
 }
 
 void tuple_to_ip_addrs(const struct tuple *t, ip_addr_t *local,

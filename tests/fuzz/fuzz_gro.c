@@ -25,12 +25,17 @@
  * for the IPv4 id rule, FIN and PSH on the last segment only, CWR on the
  * first only), all the payload in all; and a partial checksum on a sound
  * TCP frame is completed to one that verifies.
+ *
+ * The frame's bytes also go through hdr.h's views as they are (an IP
+ * packet, an ICMP error of either family): whatever they accept lies
+ * inside the bytes.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gro.h"
+#include "hdr.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -270,6 +275,30 @@ static int emit(void *ctx, const uint8_t *seg, size_t len, unsigned int flags)
 	return 0;
 }
 
+/* What hdr's views accept lies inside the len bytes at p. */
+static void check_views(const uint8_t *p, size_t len)
+{
+	static const unsigned modes[] = { 0, HDR_ZERO_LEN_IS_REST, HDR_QUOTED };
+	struct hdr_icmp_err e;
+	struct hdr_ip ip;
+	struct hdr_tcp t;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (hdr_ip_parse(p, len, modes[i], &ip) != 0)
+			continue;
+		if (ip.hlen > len || (modes[i] != HDR_QUOTED && ip.tot > len))
+			abort();
+		if (modes[i] != HDR_QUOTED && hdr_tcp(&ip, &t) == 0 &&
+		    t.payload + t.len != p + ip.tot)
+			abort();
+	}
+	for (uint8_t family = 4; family <= 6; family += 2)
+		if (hdr_icmp_too_big(family, p, len, &e) == 0 &&
+		    (e.inner.family != family ||
+		     HDR_ICMP_LEN + e.inner.hlen + 4 > len))
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *scratch;
@@ -292,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!frame)
 		abort();
 	memcpy(frame, data + HDR_LEN, len);
+	check_views(frame, len);
 	if (mode & M_FIXUP)
 		sound = fixup(frame, len, !(mode & M_L3), mode & M_ZEROLEN, &vh,
 			      &l3, &l4);
