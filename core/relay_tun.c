@@ -1,6 +1,7 @@
 /*
  * relay_tun: TUN mode, where the relay reads the IP header itself.
  */
+#include "hdr.h"
 #include "relay_impl.h"
 
 #include "csum.h"
@@ -21,33 +22,28 @@ static void tun_tcp(struct relay *r, const uint8_t *pkt, size_t tot,
 	pbuf_free(p);
 }
 
-/* An IPv4 header checked as lwIP's ip4_input would: its length (hl) and
- * the packet's (tot), or false (counted) if the packet goes. */
-static bool tun_ip4(struct relay *r, const uint8_t *pkt, size_t len,
-		    size_t *hl, size_t *tot)
+/* The IP header checked as lwIP's ip4_input / ip6_input would, or false
+ * (counted) if the packet goes. */
+static bool tun_ip(struct relay *r, const uint8_t *pkt, size_t len,
+		   struct hdr_ip *ip)
 {
-	if (len < SEG_IP4_HLEN) {
-		r->stats.drop_truncated++;
-		return false;
-	}
-	*hl = (size_t)(pkt[0] & 15) * 4;
-	*tot = (size_t)(pkt[2] << 8 | pkt[3]);
-	if (*hl < SEG_IP4_HLEN || *tot < *hl) {
-		r->stats.drop_bad_header++;
-		return false;
-	}
-	if (*tot > len) {
-		r->stats.drop_truncated++;
+	int err = len > UINT16_MAX ? -EBADMSG : hdr_ip_parse(pkt, len, 0, ip);
+
+	if (err) {
+		if (err == -EINVAL)
+			r->stats.drop_bad_header++;
+		else
+			r->stats.drop_truncated++;
 		return false;
 	}
 	/* The IPv4 header checksum, as lwIP's ip4_input checks it. */
-	if (csum_be(pkt, *hl) != 0xffffu) {
+	if (ip->family == 4 && !csum_ok(csum_be(pkt, ip->hlen))) {
 		r->stats.drop_checksum++;
 		return false;
 	}
 	/* A fragment (MF or an offset): no reassembly, and phantun
 	 * sends none (DF). */
-	if ((pkt[6] & 0x3f) || pkt[7]) {
+	if (hdr_ip_is_fragment(ip)) {
 		r->stats.drop_bad_header++;
 		return false;
 	}
@@ -69,47 +65,22 @@ static bool tun_ip4(struct relay *r, const uint8_t *pkt, size_t len,
 void relay_tun_input(struct relay *r, const uint8_t *pkt, size_t len,
 		     unsigned flags)
 {
-	size_t hl, tot;
-	uint8_t proto, family;
+	struct hdr_ip ip;
 
-	if (len < 1 || len > UINT16_MAX) {
-		r->stats.drop_truncated++;
+	if (!tun_ip(r, pkt, len, &ip))
 		return;
-	}
-	if (pkt[0] >> 4 == 4) {
-		if (!tun_ip4(r, pkt, len, &hl, &tot))
-			return;
-		proto = pkt[9];
-		family = 4;
-	} else if (pkt[0] >> 4 == 6) {
-		if (len < SEG_IP6_HLEN) {
-			r->stats.drop_truncated++;
-			return;
-		}
-		hl = SEG_IP6_HLEN;
-		tot = SEG_IP6_HLEN + (size_t)(pkt[4] << 8 | pkt[5]);
-		if (tot > len) {
-			r->stats.drop_truncated++;
-			return;
-		}
-		/* Extension headers are not followed (as frame_check). */
-		proto = pkt[6];
-		family = 6;
-	} else {
-		r->stats.drop_truncated++;
-		return;
-	}
-	if (proto == 6) {
-		tun_tcp(r, pkt, tot, (uint16_t)hl, flags);
-	} else if ((family == 4 && proto == 1) || (family == 6 && proto == 58)) {
+	if (ip.proto == HDR_PROTO_TCP) {
+		tun_tcp(r, pkt, ip.tot, (uint16_t)ip.hlen, flags);
+	} else if ((ip.family == 4 && ip.proto == HDR_PROTO_ICMP) ||
+		   (ip.family == 6 && ip.proto == HDR_PROTO_ICMPV6)) {
 		/* An ICMP error in the TUN quotes one of our segments. One from
 		 * the path beyond the host quotes it as it left, from the host's
 		 * address, and the server's table only moved the outer
 		 * destination to the matching TUN-side address (1:1): that is
 		 * the tuple's local address. (The host's own errors, and a
-		 * DNAT's, quote the TUN-side address already.) */
-		relay_icmp_input(r, family, pkt + hl, tot - hl,
-				 pkt + (family == 6 ? 24 : 16));
+		 * DNAT's, quote the TUN-side address already.) Extension
+		 * headers are not followed (as frame_check). */
+		relay_icmp_input(r, ip.family, hdr_l4(&ip), hdr_l4_len(&ip), ip.dst);
 	} else {
 		r->stats.drop_not_tcp++;
 	}
