@@ -35,7 +35,6 @@ static int pick_iface(const struct clientpath *p, struct rtnl *rt, const struct 
 		      int *ifindex, char *err, size_t len)
 {
 	const char *iface = p->d->cfg.iface;
-	char a[INET6_ADDRSTRLEN];
 	int e = rtnl_ifindex(rt, iface, ifindex);
 
 	if (e) {
@@ -46,7 +45,7 @@ static int pick_iface(const struct clientpath *p, struct rtnl *rt, const struct 
 	 * source address, and lwIP's ARP or ND, onto a link the routing
 	 * table does not choose: root's decision, not a user's. */
 	if (*ifindex != r->route.oif && privdrop_elevated()) {
-		char rname[IF_NAMESIZE] = "?";
+		char rname[IF_NAMESIZE] = "?", a[INET6_ADDRSTRLEN];
 		if_indextoname((unsigned)r->route.oif, rname);
 		snprintf(err, len, "--iface %s: the route to %s goes through %s, and with file capabilities (or setuid) "
 			 "fauxtcp-client sends only where the routing table does; drop --iface, or run it as root or "

@@ -244,7 +244,7 @@ int guard_ports_claim(struct guard_ports *g, const struct sockaddr *local, uint1
 		      const struct sockaddr *peer)
 {
 	struct sockaddr_storage at;
-	struct guard one;
+	struct guard one = {.fd = -1};
 
 	memset(&at, 0, sizeof(at));
 	memcpy(&at, local, local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
