@@ -7,7 +7,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${FAUXTCP_BUILD:-$here/../../build}
-# shellcheck source=lib.sh
+# shellcheck source=tests/e2e/lib.sh
 . "$here/lib.sh"
 pass=0 fail=0
 
@@ -73,8 +73,9 @@ for mode in tun raw; do
 	clean_exit "[$mode] client" "$clog"
 	e2e_stop "$spid" 10
 	clean_exit "[$mode] server" "$slog"
-	ns_ nft list table inet fauxtcp_4567 >/dev/null 2>&1
-	result "[$mode] no nft table left behind" "$([ $? != 0 ]; echo $?)"
+	left=0
+	ns_ nft list table inet fauxtcp_4567 >/dev/null 2>&1 && left=1
+	result "[$mode] no nft table left behind" $left
 	e2e_teardown
 done
 echo "$pass passed, $fail failed"
