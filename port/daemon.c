@@ -373,8 +373,10 @@ int daemon_close(struct daemon *d)
 	pcapdump_close(d->pcap);
 	d->pcap = NULL;
 	/* Runs the close callbacks (e.g. the UDP flows' and the link's
-	 * frees). */
-	uv_run(d->loop, UV_RUN_DEFAULT);
+	 * frees). Without waiting: a handle left active must be reported
+	 * below, not hang the exit. */
+	for (int i = 0; i < 8 && uv_run(d->loop, UV_RUN_NOWAIT); i++)
+		;
 	int err = uv_loop_close(d->loop);
 	if (err) {
 		log_error("event loop not closed at exit: %s; a handle was left open", uv_strerror(err));
