@@ -170,18 +170,17 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		if (got < AFPACKET_RX_BATCH)
 			break;
 	}
-	relaytimer_update(a->link.timer);
 }
 
 int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
-		   struct relaytimer *timer, struct txbatch *tx)
+		   struct txbatch *tx)
 {
 	a->link.tx = tx;
 	a->link.pcap = a->pcap;
 	/* --pcap records finished checksums: the relay's tx_csum_partial
 	 * follows the same rule. */
 	a->link.csum_partial = !a->pcap;
-	return link_start(&a->link, loop, r, timer, a, on_readable);
+	return link_start(&a->link, loop, r, a, on_readable);
 }
 
 static void close_fd(struct afpacket *a)

@@ -17,7 +17,6 @@
 #include "link.h"
 #include "pcapdump.h"
 #include "relay.h"
-#include "relaytimer.h"
 #include "txbatch.h"
 
 #define AFPACKET_VNET_HDR_LEN LINK_VNET_HDR_LEN
@@ -43,7 +42,7 @@ int afpacket_open(struct afpacket *a, int ifindex, bool ethernet,
 /* The lwIP netif on it (after relay_create): Ethernet with mac, or IP. */
 int afpacket_netif_init(struct afpacket *a, const uint8_t mac[6], uint16_t mtu);
 int afpacket_start(struct afpacket *a, uv_loop_t *loop, struct relay *r,
-		   struct relaytimer *timer, struct txbatch *tx);
+		   struct txbatch *tx);
 void afpacket_close(struct afpacket *a);
 /* Frames in and out, GRO and GSO: for port/report's report_link. */
 const struct link_stats *afpacket_stats(const struct afpacket *a);

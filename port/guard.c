@@ -233,6 +233,56 @@ static int guard_netstat_field(char *names, char *values, const char *want,
 	return -ENOENT;
 }
 
+void guard_ports_init(struct guard_ports *g)
+{
+	memset(g->fd, 0xff, sizeof(g->fd)); /* all -1 */
+	g->method = 0;
+	g->last_err = 0;
+}
+
+int guard_ports_claim(struct guard_ports *g, const struct sockaddr *local, uint16_t port,
+		      const struct sockaddr *peer)
+{
+	struct sockaddr_storage at;
+	struct guard one = {.fd = -1};
+
+	memset(&at, 0, sizeof(at));
+	memcpy(&at, local, local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (at.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&at)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&at)->sin_port = htons(port);
+	int err = guard_open((struct sockaddr *)&at, peer, at.ss_family == AF_INET6 ? 128 : 32, &one);
+	if (err == -EADDRINUSE)
+		return err;
+	g->last_err = err;
+	if (err)
+		return err;
+	g->fd[port] = one.fd;
+	g->method = one.method;
+	return 0;
+}
+
+void guard_ports_release(struct guard_ports *g, uint16_t port)
+{
+	struct guard one = {.fd = g->fd[port], .port = port};
+
+	guard_close(&one);
+	g->fd[port] = -1;
+}
+
+bool guard_ports_holds(const struct guard_ports *g, uint16_t port)
+{
+	return g->fd[port] >= 0;
+}
+
+void guard_ports_close(struct guard_ports *g)
+{
+	for (unsigned port = 0; port < 65536; port++)
+		if (g->fd[port] >= 0)
+			guard_ports_release(g, (uint16_t)port);
+}
+
 int guard_md5_not_found(uint64_t *count)
 {
 	char *names = NULL, *values = NULL;

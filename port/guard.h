@@ -17,6 +17,7 @@
 #ifndef FAUXTCP_GUARD_H
 #define FAUXTCP_GUARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -54,6 +55,28 @@ int guard_open_method(const struct sockaddr *local,
 
 /* Closes the guard; the port is free again. Safe on a closed guard. */
 void guard_close(struct guard *g);
+
+/*
+ * The client's guards, one per local port its connections use, on its
+ * source address and for the server's address only.
+ */
+struct guard_ports {
+	int fd[65536]; /* by port; -1: not guarded */
+	int method;    /* of the last guard opened */
+	int last_err;  /* of the last failed claim, 0 once one works */
+};
+
+/* No port guarded. */
+void guard_ports_init(struct guard_ports *g);
+/* Guards local's address at port for segments from peer (its address
+ * only): 0, or guard_open's error (also kept in last_err, except for
+ * -EADDRINUSE, which only means: try another port). */
+int guard_ports_claim(struct guard_ports *g, const struct sockaddr *local, uint16_t port,
+		      const struct sockaddr *peer);
+void guard_ports_release(struct guard_ports *g, uint16_t port);
+bool guard_ports_holds(const struct guard_ports *g, uint16_t port);
+/* Every port freed. */
+void guard_ports_close(struct guard_ports *g);
 
 /*
  * Reads TcpExtTCPMD5NotFound from /proc/net/netstat (the calling thread's

@@ -17,13 +17,12 @@ void link_init(struct link *l, int fd, bool ethernet, const char *what)
 	l->what = what;
 }
 
-int link_start(struct link *l, uv_loop_t *loop, struct relay *r,
-	       struct relaytimer *timer, void *owner, uv_poll_cb cb)
+int link_start(struct link *l, uv_loop_t *loop, struct relay *r, void *owner,
+	       uv_poll_cb cb)
 {
 	int err;
 
 	l->relay = r;
-	l->timer = timer;
 	l->poll.data = owner;
 	err = uv_poll_init(loop, &l->poll, l->fd);
 	if (!err)

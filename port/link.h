@@ -28,7 +28,6 @@
 #include "gso.h"
 #include "pcapdump.h"
 #include "relay.h"
-#include "relaytimer.h"
 #include "txbatch.h"
 
 struct pbuf;
@@ -57,7 +56,6 @@ struct link {
 	bool polling;
 	uv_poll_t poll;
 	struct relay *relay;
-	struct relaytimer *timer;
 	struct pcapdump *pcap;
 	/* --pcap: the segment the relay is reading, recorded only once the
 	 * relay takes it as ours (relay_rx_ours), before any answer to it. */
@@ -81,8 +79,8 @@ struct link {
  * what names it in log lines ("packet socket"). */
 void link_init(struct link *l, int fd, bool ethernet, const char *what);
 /* Reads start: cb(poll) on readable with poll->data = owner. */
-int link_start(struct link *l, uv_loop_t *loop, struct relay *r,
-	       struct relaytimer *timer, void *owner, uv_poll_cb cb);
+int link_start(struct link *l, uv_loop_t *loop, struct relay *r, void *owner,
+	       uv_poll_cb cb);
 /* Stops reading and closes the poll handle (close_cb as uv_close's);
  * returns false, with close_cb not to be called, if it was not polling. */
 bool link_stop(struct link *l, uv_close_cb close_cb);

@@ -9,15 +9,27 @@ static void on_timer(uv_timer_t *h)
 
 	t->armed = UINT64_MAX;
 	relay_poll(t->relay, clock_now_ms(h->loop));
-	relaytimer_update(t);
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+	relaytimer_update(h->data);
 }
 
 int relaytimer_init(struct relaytimer *t, uv_loop_t *loop, struct relay *r)
 {
+	int err;
+
 	t->relay = r;
 	t->armed = UINT64_MAX;
 	t->timer.data = t;
-	return uv_timer_init(loop, &t->timer);
+	t->prepare.data = t;
+	err = uv_timer_init(loop, &t->timer);
+	if (!err)
+		err = uv_prepare_init(loop, &t->prepare);
+	if (!err)
+		err = uv_prepare_start(&t->prepare, on_prepare);
+	return err;
 }
 
 void relaytimer_update(struct relaytimer *t)
@@ -38,4 +50,5 @@ void relaytimer_update(struct relaytimer *t)
 void relaytimer_close(struct relaytimer *t)
 {
 	uv_close((uv_handle_t *)&t->timer, NULL);
+	uv_close((uv_handle_t *)&t->prepare, NULL);
 }

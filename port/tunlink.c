@@ -52,7 +52,6 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		}
 		link_rx_frame(&t->link, t->rx, (size_t)n, sizeof(t->rx));
 	}
-	relaytimer_update(t->link.timer);
 }
 
 int tunlink_init(struct tunlink *t, int fd, uint16_t mtu)
@@ -61,15 +60,14 @@ int tunlink_init(struct tunlink *t, int fd, uint16_t mtu)
 	return ipif_init(&t->ipif, mtu, tun_tx, t);
 }
 
-int tunlink_start(struct tunlink *t, uv_loop_t *loop, struct relay *r,
-		  struct relaytimer *timer)
+int tunlink_start(struct tunlink *t, uv_loop_t *loop, struct relay *r)
 {
 	t->link.pcap = t->pcap;
 	t->link.csum_partial = t->csum_partial;
 	/* All the TUN is given is routed to us: every segment read is ours
 	 * and recorded, also those the relay drops. */
 	t->link.capture_all = true;
-	return link_start(&t->link, loop, r, timer, t, on_readable);
+	return link_start(&t->link, loop, r, t, on_readable);
 }
 
 void tunlink_stop(struct tunlink *t)

@@ -14,7 +14,6 @@
 #include "link.h"
 #include "pcapdump.h"
 #include "relay.h"
-#include "relaytimer.h"
 
 struct tunlink {
 	struct link link; /* the receive glue, the checksum header, the counters */
@@ -30,9 +29,8 @@ struct tunlink {
 /* Creates the ipif (after relay_create) on a TUN fd from tunif_open_vnet;
  * mtu as set. */
 int tunlink_init(struct tunlink *t, int fd, uint16_t mtu);
-/* Starts reading once the relay and its timer exist. */
-int tunlink_start(struct tunlink *t, uv_loop_t *loop, struct relay *r,
-		  struct relaytimer *timer);
+/* Starts reading once the relay exists. */
+int tunlink_start(struct tunlink *t, uv_loop_t *loop, struct relay *r);
 void tunlink_stop(struct tunlink *t);
 /* Packets in and out, GRO: for port/report's report_link. */
 const struct link_stats *tunlink_stats(const struct tunlink *t);

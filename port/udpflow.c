@@ -74,6 +74,13 @@ int udpflow_send(struct udpflow *f, const uint8_t *data, size_t len)
 	return err;
 }
 
+void udpflow_deliver(void *ctx, struct fakeconn *c, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	if (c->user)
+		udpflow_send(c->user, data, len);
+}
+
 void udpflow_close(struct udpflow *f)
 {
 	if (f->tx)

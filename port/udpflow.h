@@ -29,6 +29,9 @@ int udpflow_open(uv_loop_t *loop, struct relay *r, struct fakeconn *c,
 		 const struct sockaddr *remote, struct txbatch *tx);
 /* A datagram out of the tunnel, towards the remote. */
 int udpflow_send(struct udpflow *f, const uint8_t *data, size_t len);
+/* The relay's deliver hook (ctx unused): a datagram out of the tunnel
+ * goes to the remote through c's flow, if it has one. */
+void udpflow_deliver(void *ctx, struct fakeconn *c, const uint8_t *data, size_t len);
 /* Detaches from the connection and frees the flow once libuv is done. */
 void udpflow_close(struct udpflow *f);
 

@@ -2,7 +2,9 @@
 #include "udpside.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -54,7 +56,6 @@ static void on_datagram(void *ctx, const uint8_t *data, size_t len,
 		u->too_big++;
 	else if (err)
 		u->rejected++;
-	relaytimer_update(u->timer);
 }
 
 static void on_error(void *ctx, int err)
@@ -72,12 +73,23 @@ int udpside_open(struct udpside *u, uv_loop_t *loop, const struct sockaddr *loca
 	return u->sock.fd < 0 ? u->sock.fd : 0;
 }
 
-void udpside_start(struct udpside *u, struct relay *r, struct relaytimer *t,
-		   struct txbatch *tx)
+int udpside_open_at(struct udpside *u, uv_loop_t *loop, const char *host, uint16_t port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *res;
+	char service[8];
+
+	snprintf(service, sizeof(service), "%u", port);
+	if (getaddrinfo(host, service, &hints, &res))
+		return -EINVAL;
+	int err = udpside_open(u, loop, res->ai_addr);
+	freeaddrinfo(res);
+	return err;
+}
+
+void udpside_start(struct udpside *u, struct relay *r, struct txbatch *tx)
 {
 	u->relay = r;
 	u->tx_batch = tx;
-	u->timer = t;
 	int err = udprx_start(&u->sock, u->loop, u->sock.fd, on_datagram, on_error, u);
 	if (err)
 		log_error("UDP socket: cannot poll it: %s", uv_strerror(err));
@@ -106,6 +118,11 @@ int udpside_send(struct udpside *u, const struct endpoint *peer,
 	}
 	u->tx++;
 	return 0;
+}
+
+void udpside_deliver(void *udpside, struct fakeconn *c, const uint8_t *data, size_t len)
+{
+	udpside_send(udpside, &c->peer, data, len);
 }
 
 void udpside_close(struct udpside *u)
