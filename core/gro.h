@@ -18,17 +18,6 @@
 
 #include "vnet.h"
 
-/* The virtio-net header lives in vnet.h; these names stay until port/
- * and the tests use vnet.h's. */
-#define gro_vnet_hdr vnet_hdr
-#define GRO_VNET_HDR_LEN VNET_HDR_LEN
-#define GRO_VNET_F_NEEDS_CSUM VNET_F_NEEDS_CSUM
-#define GRO_VNET_F_DATA_VALID VNET_F_DATA_VALID
-#define GRO_VNET_GSO_NONE VNET_GSO_NONE
-#define GRO_VNET_GSO_TCPV4 VNET_GSO_TCPV4
-#define GRO_VNET_GSO_TCPV6 VNET_GSO_TCPV6
-#define GRO_VNET_GSO_ECN VNET_GSO_ECN
-
 /*
  * Upper bound on the segments of one super-packet. Not 64: GRO merges
  * equal-sized segments of any size up to 64 KiB in all, and on veth here

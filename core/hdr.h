@@ -23,10 +23,10 @@
  *  - gso.c (hdr_own_tcp: our own segments; patching the super-packet's
  *    lengths and checksums);
  *  - ethif.c (the source address of a frame, to learn its MAC);
- *  - to come at the merge: relay.c's TUN input (hdr_ip_parse, then
- *    hdr_tcp or hdr_icmp_too_big) and the lwIP ICMP/ICMPv6 callbacks
- *    (hdr_icmp_too_big); port/afpacket.c and port/tunlink.c (hdr_own_tcp
- *    with vnet_tcp_csum_partial for the partial checksum's place).
+ *  - relay_tun.c (the TUN's IP header: hdr_ip_parse) and relay_icmp.c
+ *    (ICMP/ICMPv6 errors quoting our segments: hdr_icmp_too_big);
+ *  - port/link.c (hdr_own_tcp with vnet_tcp_csum_partial: where the
+ *    kernel finishes the checksum of a segment we send).
  */
 #ifndef FAUXTCP_HDR_H
 #define FAUXTCP_HDR_H

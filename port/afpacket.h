@@ -19,7 +19,6 @@
 #include "relay.h"
 #include "txbatch.h"
 
-#define AFPACKET_VNET_HDR_LEN LINK_VNET_HDR_LEN
 #define AFPACKET_RX_BATCH 16
 
 struct afpacket {
@@ -32,7 +31,7 @@ struct afpacket {
 	struct pcapdump *pcap; /* set before afpacket_start, which hands it on */
 	/* recvmmsg buffers, each large enough for a GRO super-packet; a
 	 * page counts towards RSS only once a frame has reached it. */
-	uint8_t rx[AFPACKET_RX_BATCH][AFPACKET_VNET_HDR_LEN + 65536];
+	uint8_t rx[AFPACKET_RX_BATCH][VNET_HDR_LEN + 65536];
 };
 
 /* Opens the socket on ifindex with the filter expression (pcap syntax);

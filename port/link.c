@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
+#include "hdr.h"
 #include "link.h"
+#include "vnet.h"
 
 #include <errno.h>
 #include <string.h>
@@ -41,26 +43,19 @@ bool link_stop(struct link *l, uv_close_cb close_cb)
 	return true;
 }
 
-/* HDR-VIEW: the one place the link code reads IP and TCP headers by hand
- * (hdrs: the frame's first hlen bytes). Switch to core/hdr.h's header
- * view at merge. A TCP segment counts only with a 20-byte IPv4 header or
- * an IPv6 header with TCP next, and (Ethernet) the matching EtherType. */
+/* The frame's first hlen bytes, through core's header view: only our own
+ * segments (core/hdr.h, hdr_own_tcp) get a partial checksum. */
 void link_parse(const struct link *l, const uint8_t *hdrs, size_t hlen, struct link_hdrs *h)
 {
-	size_t l3 = l->ethernet ? 14 : 0;
+	size_t l3 = l->ethernet ? HDR_ETH_LEN : 0;
+	size_t iphl = hdr_own_tcp(hdrs, hlen, l->ethernet);
 
 	memset(h, 0, sizeof(*h));
-	if (hlen <= l3)
-		return;
-	const uint8_t *ip = hdrs + l3;
-	h->ipver = ip[0] >> 4;
-	if (hlen < l3 + 40)
-		return;
-	bool v4 = ip[0] == 0x45 && ip[9] == 6 && (!l->ethernet || (hdrs[12] == 0x08 && hdrs[13] == 0x00));
-	bool v6 = h->ipver == 6 && ip[6] == 6 && (!l->ethernet || (hdrs[12] == 0x86 && hdrs[13] == 0xdd));
-	h->tcp_partial = v4 || v6;
-	if (h->tcp_partial)
-		h->l4 = (uint16_t)(l3 + (v4 ? 20 : 40));
+	if (hlen > l3)
+		h->ipver = hdrs[l3] >> 4;
+	h->tcp_partial = iphl != 0;
+	if (iphl)
+		h->l4 = (uint16_t)(l3 + iphl);
 }
 
 /* ---- receive ---- */
@@ -96,15 +91,15 @@ static int emit_segment(void *ctx, const uint8_t *seg, size_t len, unsigned flag
 
 void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap)
 {
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 
-	if (n < LINK_VNET_HDR_LEN || n > cap)
+	if (n < VNET_HDR_LEN || n > cap)
 		return; /* MSG_TRUNC said: larger than the buffer, not ours */
 	l->stats.rx_frames++;
 	memcpy(&vh, buf, sizeof(vh));
 	/* A super-packet (GRO, or TSO on the TUN) is cut back into the
 	 * segments that were on the wire. */
-	gro_split(&vh, buf + LINK_VNET_HDR_LEN, n - LINK_VNET_HDR_LEN, l->ethernet,
+	gro_split(&vh, buf + VNET_HDR_LEN, n - VNET_HDR_LEN, l->ethernet,
 		  l->scratch, sizeof(l->scratch), emit_segment, l, &l->stats.gro);
 }
 
@@ -125,17 +120,15 @@ static void capture_tx(struct link *l, const struct pbuf *p)
 
 /* The virtio-net header for a frame: a TCP segment of ours carries a
  * partial checksum when the relay left it so (tx_csum_partial). */
-static void vnet_for(const struct link *l, const struct link_hdrs *h, struct gro_vnet_hdr *vh)
+static void vnet_for(const struct link *l, const struct link_hdrs *h, struct vnet_hdr *vh)
 {
-	memset(vh, 0, sizeof(*vh));
-	if (!l->csum_partial || !h->tcp_partial)
-		return;
-	vh->flags = GRO_VNET_F_NEEDS_CSUM;
-	vh->csum_start = h->l4;
-	vh->csum_offset = 16;
+	if (l->csum_partial && h->tcp_partial)
+		vnet_tcp_csum_partial(vh, h->l4);
+	else
+		memset(vh, 0, sizeof(*vh));
 }
 
-void link_tx_prepare(struct link *l, const struct pbuf *p, struct gro_vnet_hdr *vh)
+void link_tx_prepare(struct link *l, const struct pbuf *p, struct vnet_hdr *vh)
 {
 	uint8_t buf[LINK_TX_HDRS];
 	const uint8_t *hdrs = p->payload;
@@ -158,7 +151,7 @@ void link_tx_prepare(struct link *l, const struct pbuf *p, struct gro_vnet_hdr *
 static bool gso_append(struct link *l, struct pbuf *p, const uint8_t *hdrs, size_t hlen)
 {
 	struct gso_seg g;
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 
 	if (!l->gso_hdrs || !txbatch_is_last(l->tx, &l->gso_mark) ||
 	    gso_parse(hdrs, hlen, p->tot_len, l->ethernet, &g) < 0 ||
@@ -170,7 +163,7 @@ static bool gso_append(struct link *l, struct pbuf *p, const uint8_t *hdrs, size
 	pbuf_copy_partial(p, slot, g.payload, g.hlen);
 	gso_add(&l->gso, &g);
 	gso_finish(&l->gso, l->gso_hdrs, &vh);
-	memcpy(l->gso_hdrs - LINK_VNET_HDR_LEN, &vh, sizeof(vh));
+	memcpy(l->gso_hdrs - VNET_HDR_LEN, &vh, sizeof(vh));
 	if (l->gso.segs == 2)
 		l->stats.gso_supers++;
 	l->stats.gso_merged++;
@@ -178,7 +171,7 @@ static bool gso_append(struct link *l, struct pbuf *p, const uint8_t *hdrs, size
 }
 
 /* Larger than a slot (the path moved to a jumbo link): at once. */
-static int tx_now(struct link *l, struct pbuf *p, struct gro_vnet_hdr *vh,
+static int tx_now(struct link *l, struct pbuf *p, struct vnet_hdr *vh,
 		  const struct sockaddr *to, socklen_t tolen)
 {
 	struct iovec iov[LINK_MAX_IOV];
@@ -198,7 +191,7 @@ static int tx_now(struct link *l, struct pbuf *p, struct gro_vnet_hdr *vh,
 
 int link_tx_batch(struct link *l, struct pbuf *p, link_dest_fn dest, void *ctx)
 {
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 	struct link_hdrs h;
 	struct gso_seg g;
 	struct sockaddr_storage ss;
@@ -215,18 +208,18 @@ int link_tx_batch(struct link *l, struct pbuf *p, link_dest_fn dest, void *ctx)
 	vnet_for(l, &h, &vh);
 	socklen_t tolen = dest ? dest(ctx, &h, &ss) : 0;
 	const struct sockaddr *to = tolen ? (const struct sockaddr *)&ss : NULL;
-	size_t len = LINK_VNET_HDR_LEN + p->tot_len;
+	size_t len = VNET_HDR_LEN + p->tot_len;
 	uint8_t *slot = txbatch_slot(l->tx, l->fd, l->what, len, to, tolen);
 	if (!slot)
 		return tx_now(l, p, &vh, to, tolen);
 	memcpy(slot, &vh, sizeof(vh));
-	pbuf_copy_partial(p, slot + LINK_VNET_HDR_LEN, p->tot_len, 0);
+	pbuf_copy_partial(p, slot + VNET_HDR_LEN, p->tot_len, 0);
 	l->stats.tx_frames++;
 	l->gso_hdrs = NULL;
 	if (l->gso_enabled && gso_parse(hdrs, hlen, p->tot_len, l->ethernet, &g) == 0) {
 		/* May start a super-packet: later segments join it. */
 		gso_start(&l->gso, &g);
-		l->gso_hdrs = slot + LINK_VNET_HDR_LEN;
+		l->gso_hdrs = slot + VNET_HDR_LEN;
 		l->gso_mark = txbatch_mark_last(l->tx);
 	}
 	return 0;

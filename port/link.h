@@ -32,7 +32,6 @@
 
 struct pbuf;
 
-#define LINK_VNET_HDR_LEN GRO_VNET_HDR_LEN
 /* A GRO super-packet's segments are cut into this. */
 #define LINK_SCRATCH_LEN (65536 + 4096)
 /* Ethernet + IPv6 + TCP without options: all a data segment's headers. */
@@ -91,7 +90,7 @@ void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap);
 
 /* Records p in --pcap (settling the held received segment first) and
  * fills the virtio-net header it is to be written with. */
-void link_tx_prepare(struct link *l, const struct pbuf *p, struct gro_vnet_hdr *vh);
+void link_tx_prepare(struct link *l, const struct pbuf *p, struct vnet_hdr *vh);
 
 /* HDR-VIEW (to become core/hdr.h's view at merge): what the link needs
  * from a frame's first hlen bytes, parsed by link_parse alone. */

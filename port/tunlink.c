@@ -14,7 +14,7 @@
 static int tun_tx(void *ctx, struct pbuf *p)
 {
 	struct tunlink *t = ctx;
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 	const uint8_t *data = p->payload;
 
 	link_tx_prepare(&t->link, p, &vh);

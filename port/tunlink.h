@@ -22,7 +22,7 @@ struct tunlink {
 	struct pcapdump *pcap;
 	bool csum_partial; /* the relay's tx_csum_partial */
 	/* Reads carry a virtio-net header (tunif_open_vnet). */
-	uint8_t rx[LINK_VNET_HDR_LEN + 65536];
+	uint8_t rx[VNET_HDR_LEN + 65536];
 	uint8_t tx[65536];
 };
 

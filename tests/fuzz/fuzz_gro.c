@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define M_SCRATCH 0x10
 #define M_FAIL 0x20
 
-#define HDR_LEN (1 + GRO_VNET_HDR_LEN + 2)
+#define HDR_LEN (1 + VNET_HDR_LEN + 2)
 #define DEFAULT_SCRATCH (65536 + 4096) /* struct afpacket's */
 #define EMIT_FAIL (-1000)
 
@@ -57,7 +57,7 @@ struct run {
 	const uint8_t *scratch;
 	size_t scratch_len;
 	bool ether;
-	const struct gro_vnet_hdr *vh;
+	const struct vnet_hdr *vh;
 	unsigned int gso; /* gso_type without ECN */
 	size_t fail_at; /* 1-based, 0: never */
 	size_t n; /* segments emitted */
@@ -103,12 +103,12 @@ static void wr16(uint8_t *p, uint32_t v)
  * *l4 are set when it returns true.
  */
 static bool fixup(uint8_t *f, size_t len, bool ether, bool zerolen,
-		  struct gro_vnet_hdr *vh, size_t *l3, size_t *l4)
+		  struct vnet_hdr *vh, size_t *l3, size_t *l4)
 {
 	uint8_t *ip, *tcp;
 	size_t avail, ihl;
-	unsigned int ecn = vh->gso_type & GRO_VNET_GSO_ECN;
-	bool gso = (vh->gso_type & ~GRO_VNET_GSO_ECN) != GRO_VNET_GSO_NONE;
+	unsigned int ecn = vh->gso_type & VNET_GSO_ECN;
+	bool gso = (vh->gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE;
 
 	if (!find_l3(f, len, ether, l3))
 		return false;
@@ -123,7 +123,7 @@ static bool fixup(uint8_t *f, size_t len, bool ether, bool zerolen,
 		ip[7] = 0;
 		ip[9] = 6;
 		if (gso)
-			vh->gso_type = (uint8_t)(GRO_VNET_GSO_TCPV4 | ecn);
+			vh->gso_type = (uint8_t)(VNET_GSO_TCPV4 | ecn);
 		if (ether)
 			wr16(f + *l3 - 2, 0x0800);
 	} else if (avail >= 40 && (ip[0] >> 4) == 6) {
@@ -131,7 +131,7 @@ static bool fixup(uint8_t *f, size_t len, bool ether, bool zerolen,
 		wr16(ip + 4, zerolen || avail - 40 > 0xffff ? 0 : (uint32_t)(avail - 40));
 		ip[6] = 6;
 		if (gso)
-			vh->gso_type = (uint8_t)(GRO_VNET_GSO_TCPV6 | ecn);
+			vh->gso_type = (uint8_t)(VNET_GSO_TCPV6 | ecn);
 		if (ether)
 			wr16(f + *l3 - 2, 0x86dd);
 	} else {
@@ -146,7 +146,7 @@ static bool fixup(uint8_t *f, size_t len, bool ether, bool zerolen,
 	tcp[13] &= (uint8_t)~(0x02 | 0x04 | 0x20);
 	if (zerolen || avail > 0xffff || len - *l4 > 0xffff)
 		return false;
-	if (!gso && (vh->flags & GRO_VNET_F_NEEDS_CSUM)) {
+	if (!gso && (vh->flags & VNET_F_NEEDS_CSUM)) {
 		/* What the kernel leaves: the pseudo-header sum, folded, not
 		 * complemented, over a correct IPv4 header checksum. */
 		uint32_t acc;
@@ -255,16 +255,16 @@ static int emit(void *ctx, const uint8_t *seg, size_t len, unsigned int flags)
 	if (len > r->len)
 		abort();
 	if (seg == r->frame) {
-		if (len != r->len || r->gso != GRO_VNET_GSO_NONE ||
-		    (r->vh && (r->vh->flags & GRO_VNET_F_NEEDS_CSUM)))
+		if (len != r->len || r->gso != VNET_GSO_NONE ||
+		    (r->vh && (r->vh->flags & VNET_F_NEEDS_CSUM)))
 			abort();
-		if (flags != ((r->vh && (r->vh->flags & GRO_VNET_F_DATA_VALID)) ? GRO_CSUM_OK : 0u))
+		if (flags != ((r->vh && (r->vh->flags & VNET_F_DATA_VALID)) ? GRO_CSUM_OK : 0u))
 			abort();
 	} else if (!r->scratch || !inside(seg, len, r->scratch, r->scratch_len)) {
 		abort();
 	}
 	touch_all(r, seg, len);
-	if (r->gso == GRO_VNET_GSO_TCPV4 || r->gso == GRO_VNET_GSO_TCPV6) {
+	if (r->gso == VNET_GSO_TCPV4 || r->gso == VNET_GSO_TCPV6) {
 		if (flags != (GRO_CSUM_OK | GRO_SPLIT))
 			abort();
 		check_split(r, seg, len);
@@ -303,7 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *scratch;
 	static size_t scratch_cap = (size_t)-1;
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 	struct gro_stats st = { 0 };
 	struct run r;
 	uint8_t mode, *frame;
@@ -341,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.scratch_len = scratch_len;
 	r.ether = !(mode & M_L3);
 	r.vh = (mode & M_NOVH) ? NULL : &vh;
-	r.gso = r.vh ? (vh.gso_type & ~GRO_VNET_GSO_ECN) : GRO_VNET_GSO_NONE;
+	r.gso = r.vh ? (vh.gso_type & ~VNET_GSO_ECN) : VNET_GSO_NONE;
 	r.fail_at = (mode & M_FAIL) ? (size_t)data[12] : 0;
 
 	err = gro_split(r.vh, frame, len, r.ether, scratch, scratch_len, emit,
@@ -359,7 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else if (err != 0) {
 		abort();
-	} else if (r.gso == GRO_VNET_GSO_TCPV4 || r.gso == GRO_VNET_GSO_TCPV6) {
+	} else if (r.gso == VNET_GSO_TCPV4 || r.gso == VNET_GSO_TCPV6) {
 		/* All the payload came out, up to the end of the datagram
 		 * (its length field, or the frame for BIG TCP's 0). */
 		const uint8_t *ip;
@@ -378,7 +378,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (r.n != 1)
 			abort();
-		if (r.vh && (vh.flags & GRO_VNET_F_NEEDS_CSUM)) {
+		if (r.vh && (vh.flags & VNET_F_NEEDS_CSUM)) {
 			if (st.csum_completed != 1)
 				abort();
 			/* A sound TCP frame with the kernel's partial sum is

@@ -254,7 +254,7 @@ static int emit_split(void *ctx, const uint8_t *seg, size_t len, unsigned flags)
 	return 0;
 }
 
-int testnet_input_vnet(struct testnet *n, const struct gro_vnet_hdr *vh,
+int testnet_input_vnet(struct testnet *n, const struct vnet_hdr *vh,
 		       const uint8_t *frame, size_t len)
 {
 	static uint8_t scratch[65536 + 4096];

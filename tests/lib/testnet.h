@@ -85,7 +85,7 @@ void testnet_advance(struct testnet *n, uint64_t t);
 void testnet_input(struct testnet *n, const uint8_t *frame, size_t len);
 /* The same through the AF_PACKET receive path: gro_split() with the
  * frame's virtio-net header, each resulting segment into the relay. */
-int testnet_input_vnet(struct testnet *n, const struct gro_vnet_hdr *vh,
+int testnet_input_vnet(struct testnet *n, const struct vnet_hdr *vh,
 		       const uint8_t *frame, size_t len);
 int testnet_datagram(struct testnet *n, uint16_t peer_port,
 		     const void *data, size_t len);

@@ -51,8 +51,8 @@
 #define FRAME_MAX (14 + 40 + 20 + MAX_SIZE)
 #define RX_MAX 262144
 
-_Static_assert(sizeof(struct virtio_net_hdr) == sizeof(struct gro_vnet_hdr),
-	       "gro_vnet_hdr mirrors virtio_net_hdr");
+_Static_assert(sizeof(struct virtio_net_hdr) == sizeof(struct vnet_hdr),
+	       "vnet_hdr mirrors virtio_net_hdr");
 
 struct flow {
 	uint8_t smac[6], dmac[6];
@@ -324,7 +324,7 @@ bad:
 
 static int do_verify(const char *ifname, long timeout_ms)
 {
-	static uint8_t buf[GRO_VNET_HDR_LEN + RX_MAX], scratch[RX_MAX];
+	static uint8_t buf[VNET_HDR_LEN + RX_MAX], scratch[RX_MAX];
 	struct gro_stats st = {0};
 	struct verify v = {0};
 	size_t frames = 0, gso = 0, needs_csum = 0, data_valid = 0, plain = 0;
@@ -341,8 +341,8 @@ static int do_verify(const char *ifname, long timeout_ms)
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		struct sockaddr_ll from = {0};
 		socklen_t fl = sizeof(from);
-		struct gro_vnet_hdr vh;
-		const uint8_t *fr = buf + GRO_VNET_HDR_LEN;
+		struct vnet_hdr vh;
+		const uint8_t *fr = buf + VNET_HDR_LEN;
 		size_t len, before;
 		ssize_t n;
 
@@ -350,11 +350,11 @@ static int do_verify(const char *ifname, long timeout_ms)
 			continue;
 		n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC,
 			     (struct sockaddr *)&from, &fl);
-		if (n < 0 || (size_t)n < GRO_VNET_HDR_LEN + 14 + 40 ||
+		if (n < 0 || (size_t)n < VNET_HDR_LEN + 14 + 40 ||
 		    (size_t)n > sizeof(buf) ||
 		    from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		len = (size_t)n - GRO_VNET_HDR_LEN;
+		len = (size_t)n - VNET_HDR_LEN;
 		if (!((fr[12] == 0x08 && fr[13] == 0 && fr[23] == 6) ||
 		      (fr[12] == 0x86 && fr[13] == 0xdd && fr[20] == 6)))
 			continue;
@@ -367,9 +367,9 @@ static int do_verify(const char *ifname, long timeout_ms)
 			thl += (size_t)(fr[thl + 12] >> 4) * 4;
 			if (vh.hdr_len != thl)
 				hdr_len_wrong++;
-		} else if (vh.flags & GRO_VNET_F_NEEDS_CSUM) {
+		} else if (vh.flags & VNET_F_NEEDS_CSUM) {
 			needs_csum++;
-		} else if (vh.flags & GRO_VNET_F_DATA_VALID) {
+		} else if (vh.flags & VNET_F_DATA_VALID) {
 			data_valid++;
 		} else {
 			plain++;
@@ -399,7 +399,7 @@ static int do_verify(const char *ifname, long timeout_ms)
 static int do_recv(const char *ifname, const struct flow *f, long timeout_ms,
 		   bool expect_gro)
 {
-	static uint8_t buf[GRO_VNET_HDR_LEN + RX_MAX], scratch[RX_MAX];
+	static uint8_t buf[VNET_HDR_LEN + RX_MAX], scratch[RX_MAX];
 	struct rx r = {0};
 	struct gro_stats st = {0};
 	size_t frames = 0, supers = 0, needs_csum = 0, data_valid = 0;
@@ -418,7 +418,7 @@ static int do_recv(const char *ifname, const struct flow *f, long timeout_ms,
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		struct sockaddr_ll from = {0};
 		socklen_t fl = sizeof(from);
-		struct gro_vnet_hdr vh;
+		struct vnet_hdr vh;
 		ssize_t n;
 		size_t len;
 
@@ -434,24 +434,24 @@ static int do_recv(const char *ifname, const struct flow *f, long timeout_ms,
 			perror("recvfrom");
 			break;
 		}
-		if ((size_t)n < GRO_VNET_HDR_LEN ||
+		if ((size_t)n < VNET_HDR_LEN ||
 		    (size_t)n > sizeof(buf) ||
 		    from.sll_pkttype == PACKET_OUTGOING)
 			continue;
 		memcpy(&vh, buf, sizeof(vh));
-		len = (size_t)n - GRO_VNET_HDR_LEN;
-		if (!ours(f, buf + GRO_VNET_HDR_LEN, len)) {
+		len = (size_t)n - VNET_HDR_LEN;
+		if (!ours(f, buf + VNET_HDR_LEN, len)) {
 			r.other++;
 			continue;
 		}
 		frames++;
-		if (vh.gso_type != GRO_VNET_GSO_NONE)
+		if (vh.gso_type != VNET_GSO_NONE)
 			supers++;
-		if (vh.flags & GRO_VNET_F_NEEDS_CSUM)
+		if (vh.flags & VNET_F_NEEDS_CSUM)
 			needs_csum++;
-		if (vh.flags & GRO_VNET_F_DATA_VALID)
+		if (vh.flags & VNET_F_DATA_VALID)
 			data_valid++;
-		if (vh.gso_type != GRO_VNET_GSO_NONE) {
+		if (vh.gso_type != VNET_GSO_NONE) {
 			if (vh.hdr_len == hl)
 				hdr_len_right++;
 			else
@@ -460,11 +460,11 @@ static int do_recv(const char *ifname, const struct flow *f, long timeout_ms,
 		if (len > max_len)
 			max_len = len;
 		r.segs_this_frame = 0;
-		err = gro_split(&vh, buf + GRO_VNET_HDR_LEN, len, true, scratch,
+		err = gro_split(&vh, buf + VNET_HDR_LEN, len, true, scratch,
 				sizeof(scratch), check_seg, &r, &st);
 		if ((size_t)r.segs_this_frame > max_segs)
 			max_segs = (size_t)r.segs_this_frame;
-		if (frames <= 40 || vh.gso_type != GRO_VNET_GSO_NONE)
+		if (frames <= 40 || vh.gso_type != VNET_GSO_NONE)
 			printf("frame %zu len %zu flags %u gso_type %u hdr_len %u gso_size %u csum_start %u csum_offset %u -> %d segments%s%s\n",
 			       frames, len, vh.flags, vh.gso_type, vh.hdr_len,
 			       vh.gso_size, vh.csum_start, vh.csum_offset,

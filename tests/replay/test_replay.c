@@ -427,7 +427,7 @@ static void check_deliveries(struct run *r)
 static void feed_partial(struct run *r, uint8_t *f, size_t len)
 {
 	struct wire_pkt w;
-	struct gro_vnet_hdr vh = {.flags = GRO_VNET_F_NEEDS_CSUM};
+	struct vnet_hdr vh = {.flags = VNET_F_NEEDS_CSUM};
 
 	if (wire_parse(f, len, true, &w) != 0 || !w.is_tcp) {
 		vh.flags = 0;

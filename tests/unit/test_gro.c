@@ -183,7 +183,7 @@ static void setup(void)
 TestSuite(gro, .init = setup, .fini = reset);
 
 /* Runs gro_split on an exactly sized heap copy of frame. */
-static int split(const struct gro_vnet_hdr *vh, const uint8_t *frame,
+static int split(const struct vnet_hdr *vh, const uint8_t *frame,
 		 size_t len, bool eth, size_t scratch_len, struct gro_stats *st)
 {
 	uint8_t *copy = malloc(len ? len : 1);
@@ -219,8 +219,8 @@ static void roundtrip(struct seg_spec s, size_t total, size_t seg,
 		      uint8_t gso_type, bool incrementing_id)
 {
 	static uint8_t super[CAP + 200], want[2000];
-	struct gro_vnet_hdr vh = {
-		.flags = GRO_VNET_F_NEEDS_CSUM,
+	struct vnet_hdr vh = {
+		.flags = VNET_F_NEEDS_CSUM,
 		.gso_type = gso_type,
 		.hdr_len = 1234, /* wrong on purpose: must not be used */
 		.gso_size = (uint16_t)seg,
@@ -261,7 +261,7 @@ Test(gro, ipv4_ethernet_three_by_1400)
 			     .seq = 1000, .ack = 77, .flags = 0x10,
 			     .window = 0xffff};
 
-	roundtrip(s, (size_t)3 * 1400, 1400, GRO_VNET_GSO_TCPV4, false);
+	roundtrip(s, (size_t)3 * 1400, 1400, VNET_GSO_TCPV4, false);
 }
 
 Test(gro, ipv6_ethernet_three_by_1400)
@@ -269,7 +269,7 @@ Test(gro, ipv6_ethernet_three_by_1400)
 	struct seg_spec s = {.eth = true, .family = 6, .seq = 5, .ack = 9,
 			     .flags = 0x10, .window = 0xffff};
 
-	roundtrip(s, (size_t)3 * 1400, 1400, GRO_VNET_GSO_TCPV6, false);
+	roundtrip(s, (size_t)3 * 1400, 1400, VNET_GSO_TCPV6, false);
 }
 
 Test(gro, bare_ip_packets)
@@ -279,8 +279,8 @@ Test(gro, bare_ip_packets)
 	struct seg_spec s6 = {.family = 6, .seq = 1, .ack = 2, .flags = 0x10,
 			      .window = 0xffff};
 
-	roundtrip(s4, (size_t)3 * 1400, 1400, GRO_VNET_GSO_TCPV4, false);
-	roundtrip(s6, (size_t)3 * 1400, 1400, GRO_VNET_GSO_TCPV6, false);
+	roundtrip(s4, (size_t)3 * 1400, 1400, VNET_GSO_TCPV4, false);
+	roundtrip(s6, (size_t)3 * 1400, 1400, VNET_GSO_TCPV6, false);
 }
 
 /* A Linux sender: incrementing ids, timestamps, a short last segment that
@@ -291,7 +291,7 @@ Test(gro, linux_sender_short_last_psh_and_seq_wrap)
 			     .id = 0xfffe, .seq = 0xfffffc00u, .ack = 3,
 			     .flags = 0x18, .window = 501, .optlen = 12};
 
-	roundtrip(s, (size_t)2 * 1388 + 600, 1388, GRO_VNET_GSO_TCPV4, true);
+	roundtrip(s, (size_t)2 * 1388 + 600, 1388, VNET_GSO_TCPV4, true);
 }
 
 Test(gro, ipv4_without_df_counts_ids_from_zero)
@@ -299,7 +299,7 @@ Test(gro, ipv4_without_df_counts_ids_from_zero)
 	struct seg_spec s = {.eth = true, .family = 4, .seq = 1, .ack = 2,
 			     .flags = 0x10, .window = 0xffff};
 
-	roundtrip(s, 4000, 1000, GRO_VNET_GSO_TCPV4, true);
+	roundtrip(s, 4000, 1000, VNET_GSO_TCPV4, true);
 }
 
 Test(gro, cwr_only_on_first_with_ecn_gso)
@@ -307,7 +307,7 @@ Test(gro, cwr_only_on_first_with_ecn_gso)
 	struct seg_spec s = {.eth = true, .family = 6, .seq = 1, .ack = 2,
 			     .flags = 0x90, .window = 0xffff};
 
-	roundtrip(s, 3000, 1000, GRO_VNET_GSO_TCPV6 | GRO_VNET_GSO_ECN, false);
+	roundtrip(s, 3000, 1000, VNET_GSO_TCPV6 | VNET_GSO_ECN, false);
 }
 
 Test(gro, vlan_tagged)
@@ -316,7 +316,7 @@ Test(gro, vlan_tagged)
 			     .df = true, .seq = 1, .ack = 2, .flags = 0x10,
 			     .window = 0xffff};
 
-	roundtrip(s, (size_t)3 * 1400, 1400, GRO_VNET_GSO_TCPV4, false);
+	roundtrip(s, (size_t)3 * 1400, 1400, VNET_GSO_TCPV4, false);
 }
 
 /* Small equal datagrams merge into far more than 64 segments. */
@@ -325,7 +325,7 @@ Test(gro, many_small_segments)
 	struct seg_spec s = {.eth = true, .family = 4, .df = true, .seq = 1,
 			     .ack = 2, .flags = 0x10, .window = 0xffff};
 
-	roundtrip(s, (size_t)600 * 100, 100, GRO_VNET_GSO_TCPV4, false);
+	roundtrip(s, (size_t)600 * 100, 100, VNET_GSO_TCPV4, false);
 }
 
 Test(gro, single_segment_super_packet)
@@ -333,7 +333,7 @@ Test(gro, single_segment_super_packet)
 	struct seg_spec s = {.eth = true, .family = 6, .seq = 1, .ack = 2,
 			     .flags = 0x18, .window = 0xffff};
 
-	roundtrip(s, 700, 1400, GRO_VNET_GSO_TCPV6, false);
+	roundtrip(s, 700, 1400, VNET_GSO_TCPV6, false);
 }
 
 /* BIG TCP: a zero IP length means "the rest of the frame". */
@@ -345,8 +345,8 @@ Test(gro, big_tcp_zero_length)
 	struct seg_spec s6 = s4;
 
 	s6.family = 6;
-	roundtrip(s4, 66000, 1400, GRO_VNET_GSO_TCPV4, false);
-	roundtrip(s6, 66000, 1400, GRO_VNET_GSO_TCPV6, false);
+	roundtrip(s4, 66000, 1400, VNET_GSO_TCPV4, false);
+	roundtrip(s6, 66000, 1400, VNET_GSO_TCPV6, false);
 }
 
 Test(gro, emit_error_stops_the_split)
@@ -354,7 +354,7 @@ Test(gro, emit_error_stops_the_split)
 	static uint8_t f[5000];
 	struct seg_spec s = {.eth = true, .family = 4, .df = true, .seq = 1,
 			     .ack = 2, .flags = 0x10, .window = 0xffff};
-	struct gro_vnet_hdr vh = {.gso_type = GRO_VNET_GSO_TCPV4,
+	struct vnet_hdr vh = {.gso_type = VNET_GSO_TCPV4,
 				  .gso_size = 1400};
 	struct gro_stats st = {0};
 	size_t len = build(f, &s, payload, 4200);
@@ -372,7 +372,7 @@ Test(gro, emit_error_stops_the_split)
 }
 
 /* Expects rejection with err, nothing emitted, the rejection counted. */
-static void expect_reject(const struct gro_vnet_hdr *vh, const uint8_t *f,
+static void expect_reject(const struct vnet_hdr *vh, const uint8_t *f,
 			  size_t len, bool eth, size_t scratch_len, int err)
 {
 	struct gro_stats st = {0};
@@ -389,7 +389,7 @@ Test(gro, bad_super_packets_are_refused)
 	static uint8_t f[5000];
 	struct seg_spec s = {.eth = true, .family = 4, .df = true, .seq = 1,
 			     .ack = 2, .flags = 0x10, .window = 0xffff};
-	struct gro_vnet_hdr vh = {.gso_type = GRO_VNET_GSO_TCPV4,
+	struct vnet_hdr vh = {.gso_type = VNET_GSO_TCPV4,
 				  .gso_size = 1400};
 	size_t len = build(f, &s, payload, 4200), cut;
 
@@ -407,11 +407,11 @@ Test(gro, bad_super_packets_are_refused)
 	expect_reject(&vh, f, len, true, 0, -ENOBUFS);
 
 	/* GSO type of the other IP version; a UDP GSO type. */
-	vh.gso_type = GRO_VNET_GSO_TCPV6;
+	vh.gso_type = VNET_GSO_TCPV6;
 	expect_reject(&vh, f, len, true, sizeof(scratch), -EINVAL);
 	vh.gso_type = 3;
 	expect_reject(&vh, f, len, true, sizeof(scratch), -EPROTONOSUPPORT);
-	vh.gso_type = GRO_VNET_GSO_TCPV4;
+	vh.gso_type = VNET_GSO_TCPV4;
 
 	/* A too-big gso_size for the IP length fields (BIG TCP frame). */
 	s.zero_len = true;
@@ -474,7 +474,7 @@ Test(gro, bad_ipv6_super_packets_are_refused)
 	static uint8_t f[5000];
 	struct seg_spec s = {.eth = false, .family = 6, .seq = 1, .ack = 2,
 			     .flags = 0x10, .window = 0xffff};
-	struct gro_vnet_hdr vh = {.gso_type = GRO_VNET_GSO_TCPV6,
+	struct vnet_hdr vh = {.gso_type = VNET_GSO_TCPV6,
 				  .gso_size = 1400};
 	size_t len = build(f, &s, payload, 4200), cut;
 
@@ -484,7 +484,7 @@ Test(gro, bad_ipv6_super_packets_are_refused)
 	f[6] = 0;
 	expect_reject(&vh, f, len, false, sizeof(scratch), -EPROTONOSUPPORT);
 	f[6] = 6;
-	vh.gso_type = GRO_VNET_GSO_TCPV4;
+	vh.gso_type = VNET_GSO_TCPV4;
 	expect_reject(&vh, f, len, false, sizeof(scratch), -EINVAL);
 }
 
@@ -512,7 +512,7 @@ Test(gro, needs_csum_is_completed)
 	struct seg_spec s6 = {.eth = true, .family = 6, .seq = 1, .ack = 2,
 			      .flags = 0x18, .window = 0xffff};
 	struct gro_stats st = {0};
-	struct gro_vnet_hdr vh = {.flags = GRO_VNET_F_NEEDS_CSUM,
+	struct vnet_hdr vh = {.flags = VNET_F_NEEDS_CSUM,
 				  .hdr_len = 7, .csum_offset = 16};
 	size_t len, n;
 
@@ -551,7 +551,7 @@ Test(gro, needs_csum_udp)
 {
 	/* An IPv4 UDP datagram, built here: 8-byte header + 13 bytes. */
 	static uint8_t f[64], good[64];
-	struct gro_vnet_hdr vh = {.flags = GRO_VNET_F_NEEDS_CSUM,
+	struct vnet_hdr vh = {.flags = VNET_F_NEEDS_CSUM,
 				  .csum_start = 20, .csum_offset = 6};
 	size_t n = 13, len = 20 + 8 + n;
 	uint32_t acc;
@@ -597,7 +597,7 @@ Test(gro, needs_csum_bad_offsets_refused)
 	static uint8_t f[200];
 	struct seg_spec s = {.eth = true, .family = 4, .df = true, .seq = 1,
 			     .ack = 2, .flags = 0x10, .window = 0xffff};
-	struct gro_vnet_hdr vh = {.flags = GRO_VNET_F_NEEDS_CSUM,
+	struct vnet_hdr vh = {.flags = VNET_F_NEEDS_CSUM,
 				  .csum_start = 34, .csum_offset = 16};
 	size_t len = build(f, &s, payload, 100);
 
@@ -616,7 +616,7 @@ Test(gro, plain_frames_pass_through)
 	static uint8_t f[200];
 	struct seg_spec s = {.eth = true, .family = 4, .df = true, .seq = 1,
 			     .ack = 2, .flags = 0x10, .window = 0xffff};
-	struct gro_vnet_hdr vh = {.flags = GRO_VNET_F_DATA_VALID};
+	struct vnet_hdr vh = {.flags = VNET_F_DATA_VALID};
 	struct gro_stats st = {0};
 	size_t len = build(f, &s, payload, 100);
 

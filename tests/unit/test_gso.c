@@ -53,7 +53,7 @@ static int collect(void *ctx, const uint8_t *seg, size_t len, unsigned flags)
 
 /* Merges segs[0..n) as the AF_PACKET sender does; returns how many
  * merged, and the super-packet (exact-size heap copy) and its header. */
-static size_t merge(size_t n, bool eth, uint8_t **super, size_t *super_len, struct gro_vnet_hdr *vh)
+static size_t merge(size_t n, bool eth, uint8_t **super, size_t *super_len, struct vnet_hdr *vh)
 {
 	struct gso_super s;
 	struct gso_seg g;
@@ -91,10 +91,10 @@ static void round_trip(bool eth, uint8_t family, size_t n, size_t plen, size_t l
 	}
 	uint8_t *super;
 	size_t super_len;
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 	cr_assert_eq(merge(n, eth, &super, &super_len, &vh), n);
-	cr_assert_eq(vh.gso_type, family == 4 ? GRO_VNET_GSO_TCPV4 : GRO_VNET_GSO_TCPV6);
-	cr_assert_eq(vh.flags, GRO_VNET_F_NEEDS_CSUM);
+	cr_assert_eq(vh.gso_type, family == 4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6);
+	cr_assert_eq(vh.flags, VNET_F_NEEDS_CSUM);
 	cr_assert_eq(vh.gso_size, plen);
 	static uint8_t scratch[CAP];
 	nout = 0;
@@ -121,9 +121,9 @@ Test(gso, single_segment_is_left_alone)
 	struct frame before = segs[0];
 	uint8_t *super;
 	size_t len;
-	struct gro_vnet_hdr vh;
+	struct vnet_hdr vh;
 	cr_assert_eq(merge(1, true, &super, &len, &vh), 1);
-	cr_assert_eq(vh.gso_type, GRO_VNET_GSO_NONE);
+	cr_assert_eq(vh.gso_type, VNET_GSO_NONE);
 	cr_assert_eq(vh.flags, 0);
 	cr_assert_arr_eq(super, before.b, before.len);
 	free(super);
