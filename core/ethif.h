@@ -2,9 +2,9 @@
  * ethif: an lwIP Ethernet netif that shares the host's addresses and MAC
  * with the kernel (client, raw-mode server). Frames leave through an
  * injected function (AF_PACKET in the daemon, a capture list in tests).
- * It stays quiet on the link (ARCHITECTURE.md): it never answers ARP, never
- * sends gratuitous ARP, and only asks for a neighbour when the kernel's
- * table gave us none.
+ * It stays quiet on the link (docs/design.md, "Staying quiet on a shared
+ * link"): it never answers ARP, never sends gratuitous ARP, and only asks
+ * for a neighbour when the kernel's table gave us none.
  */
 #ifndef FAUXTCP_ETHIF_H
 #define FAUXTCP_ETHIF_H

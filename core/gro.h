@@ -1,6 +1,6 @@
 /*
  * gro: undo receive offloads on frames read from an AF_PACKET socket with
- * PACKET_VNET_HDR (ARCHITECTURE.md, "Receive path must survive GRO").
+ * PACKET_VNET_HDR (docs/design.md, "Receive path: GRO super-packets").
  *
  * A NIC's (or veth's) GRO merges back-to-back fake-TCP data segments of
  * one flow into one super-packet before the packet tap sees it. phantun's

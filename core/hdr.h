@@ -25,7 +25,7 @@
  *  - ethif.c (the source address of a frame, to learn its MAC);
  *  - relay_tun.c (the TUN's IP header: hdr_ip_parse) and relay_icmp.c
  *    (ICMP/ICMPv6 errors quoting our segments: hdr_icmp_too_big);
- *  - port/link.c (hdr_own_tcp with vnet_tcp_csum_partial: where the
+ *  - port/link/link.c (hdr_own_tcp with vnet_tcp_csum_partial: where the
  *    kernel finishes the checksum of a segment we send).
  */
 #ifndef FAUXTCP_HDR_H

@@ -41,7 +41,9 @@
 
 /* ICMPv6 is needed for neighbour discovery. The netif shares the host's
  * addresses, so lwIP must stay quiet on the link: no DAD, no SLAAC, no
- * router solicitations, no MLD (ARCHITECTURE.md). */
+ * router solicitations, no MLD (docs/design.md, "Staying quiet on a
+ * shared link"): the kernel already answers for these addresses, and
+ * DAD would see its answer and mark the address duplicate. */
 #define LWIP_ICMP6                      1
 #define LWIP_IPV6_MLD                   0
 #define LWIP_IPV6_AUTOCONFIG            0

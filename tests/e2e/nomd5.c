@@ -1,6 +1,6 @@
 /*
  * nomd5 PROGRAM [ARG...]: runs PROGRAM as if on a kernel without TCP-MD5
- * and without CAP_NET_ADMIN, i.e. where port/guard.c can guard nothing.
+ * and without CAP_NET_ADMIN, i.e. where port/kernel/guard.c can guard nothing.
  *
  * A seccomp filter makes setsockopt(IPPROTO_TCP, TCP_MD5SIG or
  * TCP_MD5SIG_EXT) fail with ENOPROTOOPT, what a kernel built without

@@ -390,7 +390,7 @@ def report(a):
     # ---- per process: warm-up sample against its last sample
     # What may still grow after warm-up without being a leak is the first
     # touch of fixed buffers, page by page: above all the packet socket's
-    # receive slots (16 x 64 KiB, port/afpacket.h), which GRO super-packets
+    # receive slots (16 x 64 KiB, port/link/afpacket.h), which GRO super-packets
     # of growing size reach over minutes (a client sees them once the
     # server is in raw mode: +0.6 MiB measured). That is at most 1 MiB, a
     # step that stops; hence 1.5 MiB from warm-up to the last sample. A

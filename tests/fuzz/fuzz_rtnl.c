@@ -3,7 +3,7 @@
  * rtnl_talk() runs each datagram it receives through mnl_cb_run2(): data
  * messages to the request's parser (link, route, neighbour, or none as for
  * the requests that only want an ack), NLMSG_ERROR (with its extended-ack
- * text) and NLMSG_DONE ending the request. (port/netwatch.c only drains its
+ * text) and NLMSG_DONE ending the request. (port/kernel/netwatch.c only drains its
  * socket and parses nothing, so there is nothing of it to fuzz.)
  *
  * Input: [parser][seq, 4 bytes LE][portid, 4 bytes LE][datagram...], the

@@ -1,6 +1,6 @@
 /*
  * Writes fuzz_rtnl seed inputs: the kernel's real replies to the requests
- * port/rtnl.c makes (links, routes and neighbours of the current network
+ * port/kernel/rtnl.c makes (links, routes and neighbours of the current network
  * namespace, and some refusals, with and without extended acks), one file
  * per datagram received, plus a few replies built by hand for what a plain
  * host seldom says (RFC 5549 next hops, route MTUs, a whole reply with its

@@ -1,9 +1,9 @@
 /*
  * fauxtcp-server: phantun_server's flags and wire. TUN mode (the default,
- * port/server_tun.c) takes the port through an nft table into a TUN
- * device; raw mode (port/server_raw.c) reads it on the WAN interface.
+ * port/server/server_tun.c) takes the port through an nft table into a TUN
+ * device; raw mode (port/server/server_raw.c) reads it on the WAN interface.
  * Each connection gets a UDP socket of its own towards --remote
- * (port/udpflow.c).
+ * (port/udp/udpflow.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
- * server: fauxtcp-server's state, shared by its main (port/server_main.c)
- * and its two modes: TUN (port/server_tun.c: the TUN device, its nft
- * table and the forwarding it needs) and raw (port/server_raw.c: an
+ * server: fauxtcp-server's state, shared by its main (port/server/server_main.c)
+ * and its two modes: TUN (port/server/server_tun.c: the TUN device, its nft
+ * table and the forwarding it needs) and raw (port/server/server_raw.c: an
  * AF_PACKET socket on the WAN interface and a guarded port).
  */
 #ifndef FAUXTCP_SERVER_H

@@ -1,7 +1,7 @@
 /*
  * guard: keeps the kernel from answering the fake-TCP segments that reach
- * a port fauxtcp sends from (ARCHITECTURE.md, "Kernel RST suppression
- * without any firewall rule: the guard socket").
+ * a port fauxtcp sends from (docs/design.md, "The guard: no kernel RST
+ * without a firewall rule").
  *
  * An ordinary TCP socket bound to the address and port, listening, with a
  * TCP-MD5 key (random, never used) for the peer's prefix: the kernel finds
