@@ -121,6 +121,7 @@ E2E_VERBOSE=${E2E_VERBOSE:-0}
 NS_C='' NS_R='' NS_S='' # the hosts' namespaces, once made
 E2E_LAST_PID=''		# set by e2e_bg for the caller
 E2E_LAST_RC=''		# set by e2e_stop for the caller
+E2E_ENV=()		# VAR=VALUE...: environment of e2e_server and e2e_client
 # fauxtcp-client as the README and the unit run it
 # shellcheck disable=SC2054 # setpriv's capability lists have commas
 E2E_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups
@@ -395,7 +396,7 @@ e2e_server() {
 	local ns=$1 log=$2 mode=$3
 	shift 3
 	[ "$mode" = raw ] && set -- --mode raw --iface s0 "$@"
-	e2e_bg "$ns" "$log" "$E2E_SERVER" "$@"
+	e2e_bg "$ns" "$log" env "${E2E_ENV[@]}" "$E2E_SERVER" "$@"
 	e2e_wait_log "$log" 'accepting fake TCP' 5 && return 0
 	echo "# fauxtcp-server did not start: $(tail -3 "$log")"
 	return 1
@@ -406,7 +407,7 @@ e2e_server() {
 e2e_client() {
 	local ns=$1 log=$2
 	shift 2
-	e2e_bg "$ns" "$log" "${E2E_USER[@]}" "$E2E_CLIENT" "$@"
+	e2e_bg "$ns" "$log" env "${E2E_ENV[@]}" "${E2E_USER[@]}" "$E2E_CLIENT" "$@"
 	e2e_wait_log "$log" 'listening on' 5 && return 0
 	echo "# fauxtcp-client did not start: $(tail -3 "$log")"
 	return 1
@@ -458,28 +459,34 @@ e2e_phantun_server() {
 		echo "# phantun_server did not start: $(tail -3 "$log")"
 		return 1
 	fi
-	for _ in $(seq 40); do
-		ip -n "$ns" -o addr show | grep -q 'inet 192\.168\.201\.1/' &&
-			ip -n "$ns" -o addr show | grep -q 'inet6 fcc9::1/' && return 0
-		sleep 0.05
-	done
+	e2e_until 2 e2e_has_addr "$ns" 192.168.201.1 && e2e_until 2 e2e_has_addr "$ns" fcc9::1 && return 0
 	echo "# phantun_server's TUN has no address"
 	return 1
 }
 
-# e2e_phantun_client NS LOG ARGS...: up once its TUN is there and its
-# --local socket bound.
+# e2e_phantun_client NS LOG ARGS...: up once its TUN has its address
+# (--tun-local, default 192.168.200.1) and its --local socket is bound.
 e2e_phantun_client() {
-	local ns=$1 log=$2 port='' a
+	local ns=$1 log=$2 port='' tun=192.168.200.1 i j
 	shift 2
-	for a; do
-		[ "$port" = next ] && port=${a##*:} && break
-		[ "$a" = --local ] && port=next
+	for ((i = 1; i < $#; i++)); do
+		case ${!i} in
+		--local) j=$((i + 1)) port=${!j##*:} ;;
+		--tun-local) j=$((i + 1)) tun=${!j} ;;
+		esac
 	done
 	e2e_bg "$ns" "$log" env RUST_LOG=info "$PH_CLIENT" "$@"
-	e2e_wait_log "$log" 'Created TUN device' 5 && e2e_wait_udp "$ns" "$port" 5 && return 0
+	if e2e_wait_log "$log" 'Created TUN device' 5 && e2e_wait_udp "$ns" "$port" 5 &&
+		e2e_until 3 e2e_has_addr "$ns" "$tun"; then
+		return 0
+	fi
 	echo "# phantun_client did not start: $(tail -3 "$log")"
 	return 1
+}
+
+# e2e_has_addr NS ADDR: ADDR is configured in NS.
+e2e_has_addr() {
+	ip -n "$1" -o addr show | grep -qF " $2/"
 }
 
 # e2e_stop PID [SECS [SIGNAL]]: SIGNAL, then SIGKILL after SECS.
