@@ -45,6 +45,7 @@
 #                                 (default 5), then SIGKILL; PID is no
 #                                 longer killed at cleanup; returns 0 if it
 #                                 exited in time; its status in E2E_LAST_RC
+#   e2e_forget PID                PID is no longer killed at cleanup
 #   e2e_teardown                  kill what was started, delete namespaces
 #   e2e_wait_log FILE REGEX [SECS] wait for a line matching REGEX in FILE
 #   e2e_wait_udp NS PORT [SECS]   wait for a UDP socket bound to PORT in NS
@@ -484,17 +485,17 @@ e2e_phantun_client() {
 	return 1
 }
 
-# e2e_has_addr NS ADDR: ADDR is configured in NS.
+# e2e_has_addr NS ADDR: ADDR is configured in NS (a TUN's shows as
+# "inet ADDR peer PEER/32").
 e2e_has_addr() {
-	ip -n "$1" -o addr show | grep -qF " $2/"
+	ip -n "$1" -o addr show | grep -qE "inet6? ${2//./\\.}[/ ]"
 }
 
 # e2e_stop PID [SECS [SIGNAL]]: SIGNAL, then SIGKILL after SECS.
 e2e_stop() {
-	local pid=$1 secs=${2:-5} sig=${3:-TERM} keep=() p i
+	local pid=$1 secs=${2:-5} sig=${3:-TERM} i
 	E2E_LAST_RC=''
-	for p in "${E2E_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-	E2E_PIDS=("${keep[@]}")
+	e2e_forget "$pid"
 	if ! kill "-$sig" "$pid" 2>/dev/null; then
 		wait "$pid" 2>/dev/null
 		E2E_LAST_RC=$?
@@ -512,6 +513,13 @@ e2e_stop() {
 	wait "$pid" 2>/dev/null
 	E2E_LAST_RC=$?
 	return 1
+}
+
+# e2e_forget PID: no longer killed at cleanup (the caller reaps it).
+e2e_forget() {
+	local keep=() p
+	for p in "${E2E_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	E2E_PIDS=("${keep[@]}")
 }
 
 e2e_teardown() {
