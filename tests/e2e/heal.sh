@@ -96,7 +96,7 @@ alive() { kill -0 "$cli_pid" 2>/dev/null && kill -0 "$srv_pid" 2>/dev/null; }
 
 # ---- heal: the router drops what the server sends on the current connection ----
 heal_case() { # KIND NAME
-	local kind=$1 name=$2 t0 cport natport ct t_drop t_heal t_new nport d rec w gap lost alt t_end dropped heals
+	local kind=$1 name=$2 t0 cport natport ct t_drop t_heal t_new nport d rec gap lost alt t_end dropped heals
 	echo "# $name"
 	server_start "$kind" 1234
 	client_start "$kind-heal"
@@ -141,11 +141,9 @@ heal_case() { # KIND NAME
 	e2e_result "$name echoes resume ($rec ms after the cut)" "$(num "$rec"; echo $?)"
 	sleep 1
 	t_end=$(($(now) - 300000000))
-	w=$(python3 "$probe" window "$plog" --from $((t_drop - 500000000)) --to "$t_end")
-	gap=$(echo "$w" | sed -E 's/.*longest-gap-ms ([0-9]+).*/\1/')
-	lost=$(echo "$w" | sed -E 's/.* lost ([0-9]+) .*/\1/')
-	alt=$(echo "$w" | sed -E 's/.* altered ([0-9]+) .*/\1/')
-	echo "# probe from 0.5 s before the cut: $w"
+	e2e_window "$plog" $((t_drop - 500000000)) "$t_end"
+	gap=$E2E_GAP lost=$E2E_LOST alt=$E2E_ALTERED
+	echo "# probe from 0.5 s before the cut: $E2E_WINDOW"
 	figures+=("$name: heal line after $d ms, outage $gap ms, lost $lost")
 	e2e_result "$name outage $gap ms (< $max_outage), lost $lost, nothing altered" \
 		"$(num "$rec" && num "$gap" && [ "$gap" -lt "$max_outage" ] && [ "$alt" = 0 ]; echo $?)"

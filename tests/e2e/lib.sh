@@ -14,8 +14,15 @@
 #   e2e_need_daemons              E2E_CLIENT and E2E_SERVER from
 #                                 $FAUXTCP_BUILD (default ../../build)
 #   e2e_result NAME STATUS        "ok   NAME" if STATUS is 0, else
-#                                 "FAIL NAME"; counted in E2E_PASS/E2E_FAIL
+#                                 "FAIL NAME"; counted in E2E_PASS/E2E_FAIL;
+#                                 returns 0 for ok
 #   e2e_expect NAME CMD...        e2e_result NAME with CMD's exit status
+#   e2e_expect_error NAME PATTERN CMD...
+#                                 CMD fails (not by timing out: under
+#                                 timeout 5 unless it is a shell function)
+#                                 with exactly one line on stderr, which
+#                                 matches PATTERN; its outputs are left in
+#                                 $E2E_TMP/out and $E2E_TMP/err
 #   e2e_tail_logs FILE...         the last 25 lines of each, as comments
 #
 #   e2e_topology                  the two hosts of the captures (below)
@@ -56,6 +63,8 @@
 #   e2e_client NS LOG ARGS...     fauxtcp-client as deployed: uid 65534
 #                                 with CAP_NET_RAW and nothing else
 #                                 (E2E_USER: that setpriv prefix), waits
+#   e2e_window PROBELOG FROM TO   udpprobe.py's window: E2E_WINDOW, and
+#                                 E2E_LOST, E2E_ALTERED, E2E_GAP
 #   e2e_cpu_ticks PID             utime + stime of PID, in clock ticks
 #   e2e_rss_kb PID                VmRSS of PID, in KiB
 #
@@ -186,6 +195,7 @@ e2e_result() {
 		echo "FAIL $1"
 		E2E_FAIL=$((E2E_FAIL + 1))
 	fi
+	[ "$2" = 0 ]
 }
 
 e2e_expect() {
@@ -193,6 +203,20 @@ e2e_expect() {
 	shift
 	"$@"
 	e2e_result "$name" $?
+}
+
+e2e_expect_error() {
+	local name=$1 pattern=$2 rc lines
+	shift 2
+	if declare -F "$1" >/dev/null; then "$@"; else timeout 5 "$@"; fi >"$E2E_TMP/out" 2>"$E2E_TMP/err"
+	rc=$?
+	lines=$(wc -l <"$E2E_TMP/err")
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$lines" -eq 1 ] && grep -qE -- "$pattern" "$E2E_TMP/err"; then
+		e2e_result "$name: $(cat "$E2E_TMP/err")" 0
+	else
+		e2e_result "$name (exit $rc, $lines lines):" 1
+		sed 's/^/     /' "$E2E_TMP/err"
+	fi
 }
 
 e2e_tail_logs() {
@@ -565,6 +589,16 @@ e2e_until() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# e2e_window PROBELOG FROM TO: udpprobe.py's account of the datagrams sent
+# from FROM to TO (ns) in E2E_WINDOW ("sent N echoed N lost N altered N
+# longest-gap-ms N"), and its figures in E2E_LOST, E2E_ALTERED, E2E_GAP.
+e2e_window() {
+	E2E_WINDOW=$(python3 "$E2E_LIB_DIR/udpprobe.py" window "$1" --from "$2" --to "$3")
+	E2E_LOST=$(sed -E 's/.* lost ([0-9]+) .*/\1/' <<<"$E2E_WINDOW")
+	E2E_ALTERED=$(sed -E 's/.* altered ([0-9]+) .*/\1/' <<<"$E2E_WINDOW")
+	E2E_GAP=$(sed -E 's/.*longest-gap-ms ([0-9]+).*/\1/' <<<"$E2E_WINDOW")
 }
 
 # e2e_cpu_ticks PID: user plus system CPU time PID has used, in clock
