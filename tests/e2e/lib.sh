@@ -26,8 +26,9 @@
 #   e2e_tail_logs FILE...         the last 25 lines of each, as comments
 #
 #   e2e_topology                  the two hosts of the captures (below)
-#   e2e_router_topology [mtu=N] [ipv6=0] [nat=inet|none]
-#                                 client, router, server hosts (below)
+#   e2e_router_topology [mtu=N] [ipv6=0] [nat=ip|inet|none]
+#                                 client, router, server hosts (below);
+#                                 the namespaces in NS_C, NS_R, NS_S
 #   e2e_router_link NS IF [default]
 #                                 one more link to the router: IF in NS
 #                                 192.0.2.2/24 2001:db8:3::2/64, r2 .1 and
@@ -37,6 +38,8 @@
 #   e2e_veth NS1 IF1 ADDRS1 NS2 IF2 ADDRS2 [MTU]
 #                                 a veth pair, up; ADDRS: comma-separated
 #                                 CIDRs (IPv6 without DAD), or "-"
+#   e2e_addrs NS IF ADDRS         those addresses on IF
+#   e2e_has_addr NS ADDR          ADDR is configured in NS (a TUN's too)
 #   e2e_hardened NS               a hardened office host: forwarding off,
 #                                 input and forward policy drop
 #   e2e_snapshot NS               its ruleset, links and forwarding sysctls,
@@ -62,7 +65,8 @@
 #                                 fauxtcp-server (raw: on s0), waits for it
 #   e2e_client NS LOG ARGS...     fauxtcp-client as deployed: uid 65534
 #                                 with CAP_NET_RAW and nothing else
-#                                 (E2E_USER: that setpriv prefix), waits
+#                                 (E2E_USER: that setpriv prefix), waits;
+#                                 both daemons get E2E_ENV (VAR=VALUE...)
 #   e2e_window PROBELOG FROM TO   udpprobe.py's window: E2E_WINDOW, and
 #                                 E2E_LOST, E2E_ALTERED, E2E_GAP
 #   e2e_cpu_ticks PID             utime + stime of PID, in clock ticks
