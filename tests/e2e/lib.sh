@@ -224,12 +224,12 @@ e2e_expect_error() {
 }
 
 e2e_tail_logs() {
-	local f
+	local log
 	echo "# logs:"
-	for f; do
-		[ -e "$f" ] || continue
-		echo "# ==> ${f##*/}"
-		tail -n 25 "$f" | cut -c1-300 | sed 's/^/#   /'
+	for log; do
+		[ -e "$log" ] || continue
+		echo "# ==> ${log##*/}"
+		tail -n 25 "$log" | cut -c1-300 | sed 's/^/#   /'
 	done
 }
 
@@ -312,12 +312,12 @@ e2e_veth() {
 
 # e2e_addrs NS IF ADDRS: ADDRS comma-separated, "-" none.
 e2e_addrs() {
-	local a
-	for a in ${3//,/ }; do
-		case $a in
+	local addr
+	for addr in ${3//,/ }; do
+		case $addr in
 		-) ;;
-		*:*) pp ip -n "$1" addr add "$a" dev "$2" nodad ;;
-		*) pp ip -n "$1" addr add "$a" dev "$2" ;;
+		*:*) pp ip -n "$1" addr add "$addr" dev "$2" nodad ;;
+		*) pp ip -n "$1" addr add "$addr" dev "$2" ;;
 		esac
 	done
 }
