@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fauxtcp against an on-path attacker, in namespaces this script creates and
-# always deletes (names fxa-c-PID, fxa-r-PID, fxa-s-PID):
+# always deletes (fxa-c-PID-N, fxa-r-PID-N, fxa-s-PID-N: lib.sh's router topology):
 #
 #   client host (C)           router (R), NAT + attacker          server host (S)
 #   c0 198.51.100.2/24 ------ r0 198.51.100.1   r1 203.0.113.1 ---- s0 203.0.113.2/24
@@ -58,31 +58,24 @@
 #   ATTACK_SEED=N          the attacker's random numbers, as printed
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build=${FAUXTCP_BUILD:-$repo/build}
+. "$here/lib.sh"
 PY=/usr/bin/python3 # Debian's, which has scapy (a pyenv python3 may not)
 full=${ATTACK_FULL:-0}
 seed=${ATTACK_SEED:-$RANDOM} # the attacker's random numbers (scenario N: seed + N)
-client=$(realpath "$build/fauxtcp-client" 2>/dev/null)
-server=$(realpath "$build/fauxtcp-server" 2>/dev/null)
-phantun=$(realpath "$repo/../shared/phantun" 2>/dev/null)
 probe=$here/udpprobe.py
 
-die_early() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-[ "$(id -u)" = 0 ] || die_early "needs root (network namespaces)"
-if ! [ -x "$client" ] || ! [ -x "$server" ]; then die_early "no fauxtcp-client/fauxtcp-server in $build"; fi
-if [ -z "$phantun" ] || ! [ -x "$phantun/phantun_client" ] || ! [ -x "$phantun/phantun_server" ]; then
-	die_early "phantun 0.8.1 binaries missing: no $repo/../shared/phantun/phantun_{client,server}"
-fi
-for t in ip nft setpriv ss awk mkfifo; do
-	command -v "$t" >/dev/null || die_early "$t is missing"
-done
+[ "$(id -u)" = 0 ] || e2e_die "needs root (network namespaces)"
+e2e_need_daemons
+e2e_need_phantun
+e2e_need_tools ip nft setpriv ss awk mkfifo
 if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
-	die_early "$PY cannot import scapy (Debian: apt-get install python3-scapy)"
+	e2e_die "$PY cannot import scapy (Debian: apt-get install python3-scapy)"
 fi
+E2E_NAME=fxa E2E_KEEP=${ATTACK_KEEP:-}
 # namespaces of a run that was killed outright (as ctest's timeout does)
-for n in $(ip netns list | awk '{ print $1 }' | grep -E '^fxa-[crs]-[0-9]+$'); do
-	kill -0 "${n##*-}" 2>/dev/null || ip netns del "$n" 2>/dev/null
+for n in $(ip netns list | awk '{ print $1 }' | grep -E '^fxa-[crs]-[0-9]+-[0-9]+$'); do
+	p=${n#fxa-?-}
+	kill -0 "${p%-*}" 2>/dev/null || ip netns del "$n" 2>/dev/null
 done
 
 if [ "$full" = 1 ]; then
@@ -93,14 +86,11 @@ fi
 TAIL=1.2 # seconds watched after the last frame: a session that does not
 # come back within 1 s shows a gap longer than 1 s
 
-tmp=$(mktemp -d "/tmp/fauxtcp-attack.$$.XXXXXX")
-chmod 755 "$tmp" # the client runs as uid 65534
-C=fxa-c-$$ R=fxa-r-$$ S=fxa-s-$$
-pids=() atk_pid=''
-
-c() { ip netns exec "$C" "$@"; }
-r() { ip netns exec "$R" "$@"; }
-s() { ip netns exec "$S" "$@"; }
+e2e_init
+tmp=$E2E_TMP
+atk_pid=''
+trap 'atk_stop; e2e_cleanup' EXIT
+trap '' PIPE # a dead attacker must not kill us on a write to its pipe
 now() { date +%s%N; }
 
 atk_stop() { # end of input: it exits (and is killed if it does not)
@@ -112,92 +102,13 @@ atk_stop() { # end of input: it exits (and is killed if it does not)
 		atk_pid=''
 	fi
 }
-teardown() { # everything this scenario started, then its namespaces
-	local p n
-	atk_stop
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	pids=()
-	for n in "$C" "$R" "$S"; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-}
-cleanup() {
-	set +e
-	teardown
-	if [ -n "${ATTACK_KEEP:-}" ]; then
-		mkdir -p "$ATTACK_KEEP" && cp -r "$tmp"/. "$ATTACK_KEEP"/ && echo "# logs kept in $ATTACK_KEEP"
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap '' PIPE # a dead attacker must not kill us on a write to its pipe
-
-bg() { # NS LOG CMD...: start CMD in NS in the background; pid in $last
-	local ns=$1 log=$2
-	shift 2
-	# (not holding the attacker's pipes open: 7 and 8)
-	ip netns exec "$ns" "$@" >>"$log" 2>&1 </dev/null 7>&- 8<&- &
-	last=$!
-	pids+=("$last")
-}
-wait_log() { # FILE REGEX SECS
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-wait_udp() { # NS PORT SECS: something bound to UDP PORT
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		ip netns exec "$1" ss -Hnlu "sport = :$2" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# Everything runs in the background without the attacker's pipes (7 and 8).
+bg() { e2e_bg "$@" 7>&- 8<&-; }
 
 # ---- topology: CLIENT_KIND (fauxtcp|phantun), SERVER_KIND (tun|raw|phantun) ----
 topology() {
-	local ck=$1 sk=$2 n l
-	for n in "$C" "$R" "$S"; do
-		ip netns add "$n" || return 1
-		ip -n "$n" link set lo up
-		ip netns exec "$n" sysctl -q -w net.ipv6.conf.default.accept_dad=0
-	done
-	ip -n "$C" link add c0 type veth peer name r0 netns "$R"
-	ip -n "$S" link add s0 type veth peer name r1 netns "$R"
-	ip -n "$C" addr add 198.51.100.2/24 dev c0
-	ip -n "$C" addr add 2001:db8:1::2/64 dev c0 nodad
-	ip -n "$R" addr add 198.51.100.1/24 dev r0
-	ip -n "$R" addr add 2001:db8:1::1/64 dev r0 nodad
-	ip -n "$R" addr add 203.0.113.1/24 dev r1
-	ip -n "$R" addr add 2001:db8:2::1/64 dev r1 nodad
-	ip -n "$S" addr add 203.0.113.2/24 dev s0
-	ip -n "$S" addr add 2001:db8:2::2/64 dev s0 nodad
-	for l in "$C c0" "$R r0" "$R r1" "$S s0"; do
-		# shellcheck disable=SC2086
-		set -- $l
-		ip -n "$1" link set "$2" up
-	done
-	ip -n "$C" route add default via 198.51.100.1
-	ip -n "$C" -6 route add default via 2001:db8:1::1
-	ip -n "$S" route add default via 203.0.113.1
-	ip -n "$S" -6 route add default via 2001:db8:2::1
-	r sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	s sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	r nft -f - <<-'NFT' || return 1
-	table ip nat {
-		chain postrouting { type nat hook postrouting priority srcnat; oifname "r1" masquerade; }
-	}
+	e2e_router_topology || return 1
+	nr_ nft -f - <<-'NFT' || return 1
 	table inet attack {
 		counter syns {}
 		counter invalid {}
@@ -218,92 +129,50 @@ topology() {
 	}
 	NFT
 	# the kernel's default conntrack: strict TCP window tracking
-	r sysctl -q -w net.netfilter.nf_conntrack_tcp_be_liberal=0 || return 1
-	if [ "$ck" = fauxtcp ]; then
-		# A hardened office host: nothing comes in unless it answers us.
-		c sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
-		c nft -f - <<-'NFT' || return 1
-		table inet hardened {
-			chain input {
-				type filter hook input priority 0; policy drop;
-				iif lo accept
-				ct state established,related accept
-				icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
-			}
-			chain forward { type filter hook forward priority 0; policy drop; }
-		}
-		NFT
+	nr_ sysctl -q -w net.netfilter.nf_conntrack_tcp_be_liberal=0 || return 1
+	if [ "$1" = fauxtcp ]; then
+		e2e_hardened "$NS_C" || return 1
 	else
-		# phantun's README for its client: forwarding and a MASQUERADE
-		c sysctl -q -w net.ipv4.ip_forward=1
-		c nft -f - <<-'NFT' || return 1
-		table ip phantun {
-			chain postrouting { type nat hook postrouting priority srcnat; oifname "c0" masquerade; }
-		}
-		NFT
+		e2e_phantun_client_host "$NS_C" c0 || return 1
 	fi
-	if [ "$sk" = phantun ]; then
-		# phantun's README for its server: a DNAT of the port to its TUN peer
-		s nft -f - <<-'NFT' || return 1
-		table ip phantun {
-			chain prerouting { type nat hook prerouting priority dstnat; iifname "s0" tcp dport 4567 dnat to 192.168.201.2; }
-		}
-		NFT
+	if [ "$2" = phantun ]; then
+		e2e_phantun_server_host "$NS_S" || return 1
 	fi
-	bg "$S" "$tmp/echo.log" "$PY" "$here/udpecho.py" 127.0.0.1 1234
-	wait_udp "$S" 1234 5
+	bg "$NS_S" "$tmp/echo.log" "$PY" "$here/udpecho.py" 127.0.0.1 1234
+	e2e_wait_udp "$NS_S" 1234 5
 }
 
 # ---- the daemons of the current scenario ----
-# sc_ck / sc_sk: client and server kind; sc_env: extra environment (the
+# sc_ck / sc_sk: client and server kind; E2E_ENV: extra environment (the
 # negative control's FAUXTCP_UNPROTECTED=1); cpid/spid, clog/slog.
 ndaemon=0
 start_server() {
 	ndaemon=$((ndaemon + 1))
 	slog=$tmp/server-$ndaemon.log
-	case $sc_sk in
-	tun) bg "$S" "$slog" env "${sc_env[@]}" "$server" -l 4567 -r 127.0.0.1:1234 ;;
-	raw) bg "$S" "$slog" env "${sc_env[@]}" "$server" --mode raw --iface s0 -l 4567 -r 127.0.0.1:1234 ;;
-	phantun) bg "$S" "$slog" env RUST_LOG=info "$phantun/phantun_server" --local 4567 --remote 127.0.0.1:1234 ;;
-	esac
-	spid=$last
 	if [ "$sc_sk" = phantun ]; then
-		for _ in $(seq 50); do s ip -o addr show | grep -q '192.168.201.1 ' && break; sleep 0.05; done
+		bg "$NS_S" "$slog" env RUST_LOG=info "$PH_SERVER" --local 4567 --remote 127.0.0.1:1234
+		spid=$E2E_LAST_PID
+		for _ in $(seq 50); do e2e_has_addr "$NS_S" 192.168.201.1 && break; sleep 0.05; done
 		sleep 0.2
 	else
-		wait_log "$slog" 'accepting fake TCP' 5
+		e2e_server "$NS_S" "$slog" "$sc_sk" -l 4567 -r 127.0.0.1:1234 7>&- 8<&-
+		spid=$E2E_LAST_PID
 	fi
 }
 start_client() {
 	ndaemon=$((ndaemon + 1))
 	clog=$tmp/client-$ndaemon.log
 	if [ "$sc_ck" = fauxtcp ]; then
-		# an ordinary user holding CAP_NET_RAW and nothing else
-		bg "$C" "$clog" env "${sc_env[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-			"$client" -l 127.0.0.1:1234 -r 203.0.113.2:4567
-		cpid=$last
-		wait_log "$clog" 'listening on' 5
+		e2e_client "$NS_C" "$clog" -l 127.0.0.1:1234 -r 203.0.113.2:4567 7>&- 8<&-
 	else
-		bg "$C" "$clog" env RUST_LOG=info "$phantun/phantun_client" --local 127.0.0.1:1234 --remote 203.0.113.2:4567
-		cpid=$last
-		wait_udp "$C" 1234 5
-		for _ in $(seq 50); do c ip -o addr show | grep -q '192.168.200.1 ' && break; sleep 0.05; done
+		e2e_phantun_client "$NS_C" "$clog" --local 127.0.0.1:1234 --remote 203.0.113.2:4567 7>&- 8<&-
 	fi
-}
-stop_pid() { # PID: TERM, up to 2 s, then KILL; forgotten by the teardown
-	local p=$1 keep=() q
-	kill -TERM "$p" 2>/dev/null
-	for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-	pids=("${keep[@]}")
+	cpid=$E2E_LAST_PID
 }
 restart_daemons() {
 	echo "#   (restarting both daemons: no echo before the batch)"
-	stop_pid "$cpid"
-	stop_pid "$spid"
+	e2e_stop "$cpid" 2
+	e2e_stop "$spid" 2
 	start_server
 	start_client
 }
@@ -323,8 +192,8 @@ atk() { # COMMAND...: one line to the attacker, its one-line answer in $reply
 nscen=0
 scenario() { # CLIENT_KIND SERVER_KIND MODE: MODE is protected, unprotected or phantun
 	local l
-	sc_ck=$1 sc_sk=$2 sc_mode=$3 sc_env=()
-	[ "$sc_mode" = unprotected ] && sc_env=(FAUXTCP_UNPROTECTED=1)
+	sc_ck=$1 sc_sk=$2 sc_mode=$3 E2E_ENV=()
+	[ "$sc_mode" = unprotected ] && E2E_ENV=(FAUXTCP_UNPROTECTED=1)
 	nscen=$((nscen + 1))
 	case $sc_ck in
 	fauxtcp) sc_cname="fauxtcp-client" ;;
@@ -335,19 +204,19 @@ scenario() { # CLIENT_KIND SERVER_KIND MODE: MODE is protected, unprotected or p
 	raw) sc_sname="server-raw" ;;
 	*) sc_sname="phantun_server" ;;
 	esac
-	echo "# scenario $nscen: $sc_cname -> router -> $sc_sname ($sc_mode${sc_env[0]:+, ${sc_env[0]}})"
+	echo "# scenario $nscen: $sc_cname -> router -> $sc_sname ($sc_mode${E2E_ENV[0]:+, ${E2E_ENV[0]}})"
 	topology "$sc_ck" "$sc_sk" || { echo "# topology failed"; return 1; }
 	start_server
 	start_client
 	plog=$tmp/probe-$nscen.log
-	bg "$C" "$tmp/probe-$nscen.out" "$PY" "$probe" run --to 127.0.0.1:1234 --bind 127.0.0.1:45000 \
+	bg "$NS_C" "$tmp/probe-$nscen.out" "$PY" "$probe" run --to 127.0.0.1:1234 --bind 127.0.0.1:45000 \
 		--interval 0.01 --log "$plog"
 	if [ -n "${ATTACK_PCAP:-}" ]; then # with ATTACK_KEEP: what the router's veths carried
-		bg "$R" "$tmp/tcpdump.log" tcpdump -U -s 200 -i r0 -w "$tmp/r0-$nscen.pcap" tcp
-		bg "$R" "$tmp/tcpdump.log" tcpdump -U -s 200 -i r1 -w "$tmp/r1-$nscen.pcap" tcp
+		bg "$NS_R" "$tmp/tcpdump.log" tcpdump -U -s 200 -i r0 -w "$tmp/r0-$nscen.pcap" tcp
+		bg "$NS_R" "$tmp/tcpdump.log" tcpdump -U -s 200 -i r1 -w "$tmp/r1-$nscen.pcap" tcp
 	fi
 	mkfifo "$tmp/atk-$nscen.in" "$tmp/atk-$nscen.out"
-	ip netns exec "$R" "$PY" "$here/attack.py" serve --port 4567 --client-iface r0 --server-iface r1 \
+	ip netns exec "$NS_R" "$PY" "$here/attack.py" serve --port 4567 --client-iface r0 --server-iface r1 \
 		--seed "$((seed + nscen))" \
 		<"$tmp/atk-$nscen.in" >"$tmp/atk-$nscen.out" 2>>"$tmp/attack.log" &
 	atk_pid=$!
@@ -355,7 +224,7 @@ scenario() { # CLIENT_KIND SERVER_KIND MODE: MODE is protected, unprotected or p
 	read -r -t 30 reply <&8 || reply=''
 	[ "$reply" = ready ] || { echo "# attacker did not start: $(tail -n 5 "$tmp/attack.log")"; atk_pid=''; }
 	healthy 5 || echo "# no echo through the tunnel yet"
-	if [ "${#sc_env[@]}" -gt 0 ]; then
+	if [ "${#E2E_ENV[@]}" -gt 0 ]; then
 		for l in "$clog" "$slog"; do
 			if grep -qi unprotected "$l"; then
 				echo "#   $(basename "$l" .log): $(grep -i -m1 unprotected "$l" | cut -c1-160)"
@@ -365,13 +234,13 @@ scenario() { # CLIENT_KIND SERVER_KIND MODE: MODE is protected, unprotected or p
 		done
 	fi
 }
-end_scenario() { teardown; }
+end_scenario() { atk_stop; e2e_teardown; }
 
 # ---- a batch ----
 rows=() npass=0 nfail=0
-counter() { r nft list counter inet attack "$1" | awk '/packets/ { print $2 }'; }
+counter() { nr_ nft list counter inet attack "$1" | awk '/packets/ { print $2 }'; }
 batch() { # SIDE BATCH [expect-break]
-	local side=$1 name=$2 expect=${3:-} count param tlog tname pname t0 t2 w lost gap syns
+	local side=$1 name=$2 expect=${3:-} count param tlog tname pname t0 t2 lost gap syns
 	local alive=yes x0 x1 l0 closes verdict broke note='' invalid leaked back
 	if [ -n "${ATTACK_BATCHES:-}" ] && ! [[ $name =~ $ATTACK_BATCHES ]]; then return 0; fi
 	case $name in
@@ -390,16 +259,15 @@ batch() { # SIDE BATCH [expect-break]
 		restart_daemons
 		healthy 5 || note="no session before the batch;"
 	fi
-	r nft reset counters table inet attack >/dev/null
+	nr_ nft reset counters table inet attack >/dev/null
 	x0=$(grep -c '^x ' "$plog") l0=$(wc -l <"$tlog")
 	t0=$(now)
 	atk "$name $side $count $param"
 	sleep "$TAIL"
 	t2=$(now)
 	sleep 0.3
-	w=$("$PY" "$probe" window "$plog" --from "$t0" --to "$t2")
-	lost=$(echo "$w" | sed -E 's/.* lost ([0-9]+) .*/\1/')
-	gap=$(echo "$w" | sed -E 's/.*longest-gap-ms ([0-9]+).*/\1/')
+	e2e_window "$plog" "$t0" "$t2"
+	lost=$E2E_LOST gap=$E2E_GAP
 	syns=$(counter syns) invalid=$(counter invalid) leaked=$(counter leaked)
 	kill -0 "$cpid" 2>/dev/null || alive="no ($sc_cname died)"
 	kill -0 "$spid" 2>/dev/null || alive="no ($sc_sname died)"
@@ -466,7 +334,7 @@ pick() { # PARITY: the classes of that index parity (all in the full form)
 
 t_start=$(now)
 echo "# attack harness, $form form: $N_RST of each RST kind, $N_TWO two-packet attacks, $N_SYN SYNs," \
-	"$N_JUNK malformed segments per class; ATTACK_SEED=$seed; phantun from $phantun"
+	"$N_JUNK malformed segments per class; ATTACK_SEED=$seed; phantun from $E2E_PHANTUN_DIR"
 
 # fauxtcp on both ends: attacks on the client and on the TUN server
 scenario fauxtcp tun protected

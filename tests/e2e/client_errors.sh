@@ -7,39 +7,14 @@ client=${FAUXTCP_CLIENT:-$(dirname "$0")/../../build/fauxtcp-client}
 client=$(realpath "$client")
 # Runs a program as on a kernel without TCP-MD5 and CAP_NET_ADMIN (nomd5.c).
 nomd5=${NOMD5:-$(dirname "$0")/../../build/tests/nomd5}
-ns=fx-cerr-$$
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pass=0 fail=0
-
-cleanup() {
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add v0 type veth peer name v1
-ip -n "$ns" addr add 192.0.2.1/24 dev v0
-ip -n "$ns" link set v0 up
-ip -n "$ns" link set v1 up
+. "$(dirname "$0")/lib.sh"
+E2E_NAME=fx-cerr
+e2e_init
+tmp=$E2E_TMP
+e2e_netns ns e || e2e_die "cannot create the namespace"
+e2e_veth "$ns" v0 192.0.2.1/24 "$ns" v1 - || e2e_die "cannot add v0"
 n() { timeout 5 ip netns exec "$ns" "$@"; }
-
-expect() { # NAME PATTERN CMD...: fails with exactly one stderr line matching
-	local name=$1 pattern=$2
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$? lines
-	lines=$(wc -l <"$tmp/err")
-	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$lines" -eq 1 ] && grep -qE -- "$pattern" "$tmp/err"; then
-		echo "ok   $name: $(cat "$tmp/err")"
-		pass=$((pass + 1))
-	else
-		echo "FAIL $name (exit $rc, $lines lines):"
-		sed 's/^/     /' "$tmp/err"
-		fail=$((fail + 1))
-	fi
-}
+expect() { e2e_expect_error "$@"; } # NAME PATTERN CMD...
 
 nobody() { n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"; }
 
@@ -63,13 +38,12 @@ expect "handshake packet missing" "cannot read --handshake-packet .*/none.bin: N
 head -c 1500 /dev/zero >"$tmp/big.bin"
 expect "handshake packet larger than a segment" "1500 bytes, more than one segment \(1460\)" \
 	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567 --handshake-packet "$tmp/big.bin"
-ip netns exec "$ns" python3 -c 'import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",4000)); time.sleep(3)' &
-holder=$!
-sleep 0.3
+e2e_bg "$ns" "$tmp/holder.log" python3 -c 'import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",4000)); time.sleep(3)'
+holder=$E2E_LAST_PID
+e2e_wait_udp "$ns" 4000
 expect "local port in use" "cannot listen on --local 127.0.0.1:4000: address already in use" \
 	n "$client" -l 127.0.0.1:4000 -r 192.0.2.2:4567
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+e2e_stop "$holder"
 ip -n "$ns" link set v0 down
 expect "interface down" "no route to 192.0.2.2|interface v0 is down" \
 	n "$client" -l 127.0.0.1:4001 -r 192.0.2.2:4567
@@ -91,8 +65,7 @@ if [ -x "$nomd5" ]; then
 		n setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_raw \
 		--ambient-caps=+net_raw --bounding-set=-all,+net_raw "$nomd5" "$tmp/fauxtcp-client" -l 127.0.0.1:4004 -r 192.0.2.2:4567
 else
-	echo "FAIL guard impossible: no nomd5 at $nomd5 (set NOMD5)"
-	fail=$((fail + 1))
+	e2e_result "guard impossible: no nomd5 at $nomd5 (set NOMD5)" 1
 fi
 expect "--check with no server answering" "--check: the server 192.0.2.2 port 4567 did not complete a handshake" \
 	n "$client" -l 127.0.0.1:4003 -r 192.0.2.2:4567 --check
@@ -101,13 +74,7 @@ expect "--check with no server answering" "--check: the server 192.0.2.2 port 45
 ip -n "$ns" link set v0 up
 timeout 2 ip netns exec "$ns" "$client" -l 127.0.0.1:4002 -r 192.0.2.2:4567 --tun tun0 --tun-local 192.168.200.1 \
 	2>"$tmp/tun.err"
-if grep -q "ignoring --tun, --tun-local: fauxtcp needs no TUN on the client" "$tmp/tun.err"; then
-	echo "ok   phantun's --tun flags accepted and ignored in one line"
-	pass=$((pass + 1))
-else
-	echo "FAIL phantun's --tun flags:"
-	sed 's/^/     /' "$tmp/tun.err"
-	fail=$((fail + 1))
-fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+grep -q "ignoring --tun, --tun-local: fauxtcp needs no TUN on the client" "$tmp/tun.err"
+e2e_result "phantun's --tun flags accepted and ignored in one line" $? || sed 's/^/     /' "$tmp/tun.err"
+echo "$E2E_PASS passed, $E2E_FAIL failed"
+[ "$E2E_FAIL" -eq 0 ]

@@ -39,7 +39,6 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-build=${FAUXTCP_BUILD:-$here/../../build}
 
 # 300M in iperf's units is 300 * 2^20 bit/s (315 Mbit/s, 28,000 datagrams/s;
 # 100 MB in 2.7 s). tests/bench measured, on this 2-vCPU machine under other
@@ -59,54 +58,22 @@ rate=300M
 margin=1
 stall_ms=500
 
-die_early() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || die_early "needs root (network namespaces)"
-client=$(realpath "$build/fauxtcp-client" 2>/dev/null)
-server=$(realpath "$build/fauxtcp-server" 2>/dev/null)
-[ -x "$client" ] && [ -x "$server" ] || die_early "no fauxtcp-client/fauxtcp-server in $build"
-for t in ip nft iperf python3 setpriv ss timeout awk; do
-	command -v "$t" >/dev/null || die_early "$t is missing (Debian: apt-get install iproute2 nftables iperf python3)"
-done
-
+[ "$(id -u)" = 0 ] || e2e_die "needs root (network namespaces)"
+e2e_need_daemons
+e2e_need_tools ip nft iperf python3 setpriv ss timeout awk
+E2E_NAME=fxct
 e2e_init
 tmp=$E2E_TMP
-chmod 755 "$tmp" # the client runs as uid 65534 and executes its copy from here
 # Copies: a rebuild during the run does not change what is tested.
-cp "$client" "$server" "$tmp/" || die_early "cannot copy the daemons"
-client=$tmp/fauxtcp-client server=$tmp/fauxtcp-server
-C=fxct-c-$$ R=fxct-r-$$ S=fxct-s-$$
+cp "$E2E_CLIENT" "$E2E_SERVER" "$tmp/" || e2e_die "cannot copy the daemons"
+E2E_CLIENT=$tmp/fauxtcp-client E2E_SERVER=$tmp/fauxtcp-server
 t_start=$(date +%s)
 
-c() { ip netns exec "$C" "$@"; }
-r() { ip netns exec "$R" "$@"; }
-s() { ip netns exec "$S" "$@"; }
 say() { echo "# [$(($(date +%s) - t_start))s] $*"; }
 
-# ---- topology ----
-for n in "$C" "$R" "$S"; do
-	ip netns add "$n" || die_early "cannot create namespace $n"
-	E2E_NETNS+=("$n")
-	ip -n "$n" link set lo up
-done
-ip -n "$C" link add c0 mtu 1500 type veth peer name r0 mtu 1500 netns "$R"
-ip -n "$S" link add s0 mtu 1500 type veth peer name r1 mtu 1500 netns "$R"
-ip -n "$C" addr add 198.51.100.2/24 dev c0
-ip -n "$R" addr add 198.51.100.1/24 dev r0
-ip -n "$R" addr add 203.0.113.1/24 dev r1
-ip -n "$S" addr add 203.0.113.2/24 dev s0
-for l in "$C c0" "$R r0" "$R r1" "$S s0"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
-ip -n "$C" route add default via 198.51.100.1
-ip -n "$S" route add default via 203.0.113.1
-r sysctl -q -w net.ipv4.ip_forward=1
-# TUN mode: DNAT into the TUN is forwarding (the server checks both families)
-s sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-r nft -f - <<'NFT' || die_early "router ruleset"
-table ip nat {
-	chain postrouting { type nat hook postrouting priority srcnat; oifname "r1" masquerade; }
-}
+# ---- topology: lib.sh's, IPv4 only; the router counts INVALID TCP ----
+e2e_router_topology ipv6=0 mtu=1500 || e2e_die "cannot build the topology"
+nr_ nft -f - <<'NFT' || e2e_die "router ruleset"
 table inet watch {
 	chain forward {
 		type filter hook forward priority 0;
@@ -119,24 +86,17 @@ table inet watch {
 }
 NFT
 # conntrack as the kernel leaves it: loaded by the rules above, not tuned
-[ "$(r sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)" = 0 ] ||
-	die_early "nf_conntrack_tcp_be_liberal is not 0 in the router"
+[ "$(nr_ sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)" = 0 ] ||
+	e2e_die "nf_conntrack_tcp_be_liberal is not 0 in the router"
 
 # A process in each host, for flood_watch.py: /proc/PID/net/snmp is the
 # namespace's UDP counters.
-e2e_bg "$C" /dev/null sleep 100000
+e2e_bg "$NS_C" /dev/null sleep 100000
 anchor_c=$E2E_LAST_PID
-e2e_bg "$S" /dev/null sleep 100000
+e2e_bg "$NS_S" /dev/null sleep 100000
 anchor_s=$E2E_LAST_PID
 
-ct_invalid() { r nft list chain inet watch forward | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
-wait_udp() { # NS PORT: until something listens there (at most 3 s)
-	for _ in $(seq 60); do
-		ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
+ct_invalid() { nr_ nft list chain inet watch forward | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 send_one() { # NS BIND_IP BIND_PORT TO_IP TO_PORT: one datagram, then the port is free again
 	ip netns exec "$1" python3 -c 'import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -147,22 +107,19 @@ s.sendto(b"open", (sys.argv[3], int(sys.argv[4])))' "${@:2}"
 # ---- the daemons ----
 client_pid='' server_pid='' dlog=''
 start_daemons() { # LOGNAME MODE [SERVER ARGS...]
-	local mode=$2
+	local mode=$2 up=0
 	dlog=$1 client_pid='' server_pid=''
-
 	shift 2
-	[ "$mode" = raw ] && set -- --mode raw --iface s0 "$@"
-	e2e_bg "$S" "$tmp/$dlog-server.log" "$server" -l 4567 -r 127.0.0.1:5001 "$@"
+	e2e_server "$NS_S" "$tmp/$dlog-server.log" "$mode" -l 4567 -r 127.0.0.1:5001 "$@" || up=1
 	server_pid=$E2E_LAST_PID
-	e2e_wait_log "$tmp/$dlog-server.log" 'accepting fake TCP' 3 && kill -0 "$server_pid" 2>/dev/null ||
-		{ echo "FAIL [$dlog] fauxtcp-server did not start: $(tail -3 "$tmp/$dlog-server.log")"; return 1; }
+	[ "$up" = 0 ] || { echo "FAIL [$dlog] fauxtcp-server did not start"; return 1; }
 	# as deployed: an ordinary user holding CAP_NET_RAW only
-	e2e_bg "$C" "$tmp/$dlog-client.log" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-		"$client" -l 127.0.0.1:4000 -r 203.0.113.2:4567
+	e2e_client "$NS_C" "$tmp/$dlog-client.log" -l 127.0.0.1:4000 -r 203.0.113.2:4567 || up=1
 	client_pid=$E2E_LAST_PID
-	wait_udp "$C" 4000 && kill -0 "$client_pid" 2>/dev/null ||
-		{ echo "FAIL [$dlog] fauxtcp-client did not start: $(tail -3 "$tmp/$dlog-client.log")"; return 1; }
+	if [ "$up" != 0 ] || ! e2e_wait_udp "$NS_C" 4000 3 || ! kill -0 "$client_pid" 2>/dev/null; then
+		echo "FAIL [$dlog] fauxtcp-client did not start: $(tail -3 "$tmp/$dlog-client.log")"
+		return 1
+	fi
 }
 stop_daemons() { # fails if one died on the way
 	local ok=0
@@ -174,7 +131,7 @@ stop_daemons() { # fails if one died on the way
 	return $ok
 }
 server_flows() { # the server's UDP sockets toward its remote: LOCALPORT per line
-	s ss -Hunp 'dst 127.0.0.1:5001' | grep fauxtcp-server |
+	ns_ ss -Hunp 'dst 127.0.0.1:5001' | grep fauxtcp-server |
 		awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "127.0.0.1:5001") { sub(/.*:/, "", $i); print $i } }' | sort -n
 }
 
@@ -185,8 +142,8 @@ rows=() nfail=0
 flood() { # LABEL SNS RNS IPERF_CLIENT_ARGS...
 	local label=$1 sns=$2 rns=$3 sa ra inv0 inv1 w sent res
 	shift 3
-	if [ "$sns" = "$C" ]; then sa=$anchor_c; else sa=$anchor_s; fi
-	if [ "$rns" = "$C" ]; then ra=$anchor_c; else ra=$anchor_s; fi
+	if [ "$sns" = "$NS_C" ]; then sa=$anchor_c; else sa=$anchor_s; fi
+	if [ "$rns" = "$NS_C" ]; then ra=$anchor_c; else ra=$anchor_s; fi
 	inv0=$(ct_invalid)
 	python3 "$here/flood_watch.py" --send "$sa" --recv "$ra" --size 1400 >"$tmp/$label.watch" &
 	w=$!
@@ -229,23 +186,23 @@ flood() { # LABEL SNS RNS IPERF_CLIENT_ARGS...
 # (up to net.core.rmem_max), so a late wakeup of the receiving iperf costs
 # neither path datagrams.
 c2s_plain() {
-	e2e_bg "$S" "$tmp/$1.srv" iperf -s -u -p 5001 -w 4M
+	e2e_bg "$NS_S" "$tmp/$1.srv" iperf -s -u -p 5001 -w 4M
 	recv_pid=$E2E_LAST_PID
-	wait_udp "$S" 5001 || { echo "FAIL [$1] iperf -s did not start"; return 1; }
-	flood "$1" "$C" "$S" 203.0.113.2 -p 5001
+	e2e_wait_udp "$NS_S" 5001 || { echo "FAIL [$1] iperf -s did not start"; return 1; }
+	flood "$1" "$NS_C" "$NS_S" 203.0.113.2 -p 5001
 }
 c2s_tunnel() {
-	e2e_bg "$S" "$tmp/$1.srv" iperf -s -u -p 5001 -w 4M
+	e2e_bg "$NS_S" "$tmp/$1.srv" iperf -s -u -p 5001 -w 4M
 	recv_pid=$E2E_LAST_PID
-	wait_udp "$S" 5001 || { echo "FAIL [$1] iperf -s did not start"; return 1; }
-	flood "$1" "$C" "$S" 127.0.0.1 -p 4000
+	e2e_wait_udp "$NS_S" 5001 || { echo "FAIL [$1] iperf -s did not start"; return 1; }
+	flood "$1" "$NS_C" "$NS_S" 127.0.0.1 -p 4000
 }
 s2c_plain() { # LABEL PORT
 	local port=$2 mapped
-	send_one "$C" 0.0.0.0 "$port" 203.0.113.2 5001
+	send_one "$NS_C" 0.0.0.0 "$port" 203.0.113.2 5001
 	# the router's mapping: the reply tuple's destination port
 	for _ in $(seq 40); do
-		mapped=$(r cat /proc/net/nf_conntrack | awk -v p="$port" '
+		mapped=$(nr_ cat /proc/net/nf_conntrack | awk -v p="$port" '
 			/ udp / && / src=198\.51\.100\.2 dst=203\.0\.113\.2 sport=/ {
 				n = 0
 				for (i = 1; i <= NF; i++) if ($i ~ /^(sport|dport|dst)=/) v[++n] = $i
@@ -259,15 +216,15 @@ s2c_plain() { # LABEL PORT
 	done
 	[ -n "$mapped" ] || { echo "FAIL [$1] no conntrack mapping for 198.51.100.2:$port in the router"; return 1; }
 	say "$1: the router maps 198.51.100.2:$port to 203.0.113.1:$mapped"
-	e2e_bg "$C" "$tmp/$1.srv" iperf -s -u -p "$port" -w 4M
+	e2e_bg "$NS_C" "$tmp/$1.srv" iperf -s -u -p "$port" -w 4M
 	recv_pid=$E2E_LAST_PID
-	wait_udp "$C" "$port" || { echo "FAIL [$1] iperf -s did not start"; return 1; }
-	flood "$1" "$S" "$C" 203.0.113.1 -p "$mapped" -B 203.0.113.2:5001
+	e2e_wait_udp "$NS_C" "$port" || { echo "FAIL [$1] iperf -s did not start"; return 1; }
+	flood "$1" "$NS_S" "$NS_C" 203.0.113.1 -p "$mapped" -B 203.0.113.2:5001
 }
 s2c_tunnel() { # LABEL PORT
 	local port=$2 before flow=''
 	before=$(server_flows)
-	send_one "$C" 127.0.0.1 "$port" 127.0.0.1 4000
+	send_one "$NS_C" 127.0.0.1 "$port" 127.0.0.1 4000
 	# the server's new UDP socket: this connection's
 	for _ in $(seq 60); do
 		flow=$(server_flows | grep -vxF -f <(echo "$before"; echo x) | head -1)
@@ -276,16 +233,16 @@ s2c_tunnel() { # LABEL PORT
 	done
 	[ -n "$flow" ] || { echo "FAIL [$1] the server opened no UDP socket for 127.0.0.1:$port's connection"; return 1; }
 	say "$1: the server's socket for 127.0.0.1:$port's connection is 127.0.0.1:$flow"
-	e2e_bg "$C" "$tmp/$1.srv" iperf -s -u -B 127.0.0.1 -p "$port" -w 4M
+	e2e_bg "$NS_C" "$tmp/$1.srv" iperf -s -u -B 127.0.0.1 -p "$port" -w 4M
 	recv_pid=$E2E_LAST_PID
-	wait_udp "$C" "$port" || { echo "FAIL [$1] iperf -s did not start"; return 1; }
-	flood "$1" "$S" "$C" 127.0.0.1 -p "$flow" -B 127.0.0.1:5001
+	e2e_wait_udp "$NS_C" "$port" || { echo "FAIL [$1] iperf -s did not start"; return 1; }
+	flood "$1" "$NS_S" "$NS_C" 127.0.0.1 -p "$flow" -B 127.0.0.1:5001
 }
 
 # ---- the run ----
 say "fauxtcp $(git -C "$here" describe --always --dirty 2>/dev/null || echo '?');" \
 	"$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); kernel $(uname -r);" \
-	"router: nf_conntrack_tcp_be_liberal=$(r sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)," \
+	"router: nf_conntrack_tcp_be_liberal=$(nr_ sysctl -n net.netfilter.nf_conntrack_tcp_be_liberal)," \
 	"iperf -b $rate -l 1400 -n 100M"
 
 paced() { awk -v r="$1" 'BEGIN { exit !(r < 1.5 * 315) }'; } # Mbit/s: not iperf's full speed

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# fauxtcp under faults, in namespaces this script creates and always deletes:
+# fauxtcp under faults, in namespaces this script creates and always deletes
+# (lib.sh's router topology, and a second uplink: e2e_router_link):
 #
 #   client host (C)             router (R), NAT                  server host (S)
 #   c0 198.51.100.2/24 -------- r0 198.51.100.1   r1 203.0.113.1 ---- s0 203.0.113.2/24
 #      2001:db8:1::2/64            2001:db8:1::1     2001:db8:2::1       2001:db8:2::2/64
-#   c1 192.0.2.2/24 ----------- r2 192.0.2.1 (a second uplink)
+#   c1 192.0.2.2/24 ----------- r2 192.0.2.1 (a second uplink; and
+#      2001:db8:3::2/64            2001:db8:3::1, unused)
 #   input+forward policy drop   masquerade IPv4 out of r1,       fauxtcp-server -c server.ini
 #   fauxtcp-client -c client.ini default conntrack settings;      (TUN, then raw on s0)
 #     as uid 65534, CAP_NET_RAW table inet fault: the loss and    UDP echo 127.0.0.1:1234
@@ -15,31 +17,19 @@
 # recovery time is the time from the cause clearing to the first echo of a
 # datagram sent after it; it must be 2 s at most. Ends with a table: fault,
 # recovery (ms), pass/fail. Nothing is skipped: a missing tool fails.
+# shellcheck disable=SC2016 # check's "eval '...'" arguments: expanded when checked
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-build=${FAUXTCP_BUILD:-$here/../../build}
-client=$(realpath "$build/fauxtcp-client" 2>/dev/null)
-server=$(realpath "$build/fauxtcp-server" 2>/dev/null)
 probe=$here/udpprobe.py
-die_early() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-[ "$(id -u)" = 0 ] || die_early "needs root (network namespaces)"
-[ -x "$client" ] && [ -x "$server" ] || die_early "no fauxtcp-client/fauxtcp-server in $build"
-for t in ip nft python3 setpriv getconf awk ss; do
-	command -v "$t" >/dev/null || die_early "$t is missing"
-done
-
+[ "$(id -u)" = 0 ] || e2e_die "needs root (network namespaces)"
+e2e_need_daemons
+e2e_need_tools ip nft python3 setpriv getconf awk ss
+E2E_NAME=fxf
 e2e_init
 tmp=$E2E_TMP
-chmod 755 "$tmp" # the client runs as uid 65534 and reads its INI from here
-C=fxf-c-$$ R=fxf-r-$$ S=fxf-s-$$
-# shellcheck disable=SC2034 # lib.sh's e2e_udp_echo starts the echo in $NS_S
-NS_S=$S
 hz=$(getconf CLK_TCK)
 
-c() { ip netns exec "$C" "$@"; }
-r() { ip netns exec "$R" "$@"; }
-s() { ip netns exec "$S" "$@"; }
 now() { date +%s%N; }
 ms() { echo $((($2 - $1) / 1000000)); } # ms from ns $1 to ns $2
 
@@ -90,66 +80,25 @@ moved() { # T_NS REGEX WHAT: REGEX matches the new connection's log line
 new_lines() { tail -n "+$(($2 + 1))" "$1"; } # FILE N: the lines after the first N
 nlines() { wc -l <"$1"; }
 
-# ---- topology ----
-for n in "$C" "$R" "$S"; do
-	ip netns add "$n" || die_early "cannot create namespace $n"
-	E2E_NETNS+=("$n")
-	ip -n "$n" link set lo up
-	# Fresh links' link-local addresses would stay tentative (DAD).
-	ip netns exec "$n" sysctl -q -w net.ipv6.conf.default.accept_dad=0
-done
-ip -n "$C" link add c0 type veth peer name r0 netns "$R"
-ip -n "$C" link add c1 type veth peer name r2 netns "$R"
-ip -n "$S" link add s0 type veth peer name r1 netns "$R"
+# ---- topology: lib.sh's, with a second uplink c1 -- r2 ----
+e2e_router_topology || e2e_die "cannot build the topology"
+e2e_router_link "$NS_C" c1 || e2e_die "cannot add the second uplink"
 # IPv6 addresses would go with the link when it goes down (fault 3)
-c sysctl -q -w net.ipv6.conf.c0.keep_addr_on_down=1
-ip -n "$C" addr add 198.51.100.2/24 dev c0
-ip -n "$C" addr add 2001:db8:1::2/64 dev c0 nodad
-ip -n "$C" addr add 192.0.2.2/24 dev c1
-ip -n "$R" addr add 198.51.100.1/24 dev r0
-ip -n "$R" addr add 2001:db8:1::1/64 dev r0 nodad
-ip -n "$R" addr add 192.0.2.1/24 dev r2
-ip -n "$R" addr add 203.0.113.1/24 dev r1
-ip -n "$R" addr add 2001:db8:2::1/64 dev r1 nodad
-ip -n "$S" addr add 203.0.113.2/24 dev s0
-ip -n "$S" addr add 2001:db8:2::2/64 dev s0 nodad
-for l in "$C c0" "$C c1" "$R r0" "$R r1" "$R r2" "$S s0"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
+nc_ sysctl -q -w net.ipv6.conf.c0.keep_addr_on_down=1
 default_routes() { # the client host's, via c0 (lost when c0 goes down)
-	c ip route replace default via 198.51.100.1 dev c0
-	c ip -6 route replace default via 2001:db8:1::1 dev c0
+	nc_ ip route replace default via 198.51.100.1 dev c0
+	nc_ ip -6 route replace default via 2001:db8:1::1 dev c0
 }
-default_routes
-ip -n "$S" route add default via 203.0.113.1
-ip -n "$S" -6 route add default via 2001:db8:2::1
-r sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-s sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-c sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
-r nft -f - <<'NFT' || die_early "nft on the router"
-table ip nat {
-	chain postrouting { type nat hook postrouting priority srcnat; oifname "r1" masquerade; }
-}
+nr_ nft -f - <<'NFT' || e2e_die "nft on the router"
 table inet fault {
 	counter syns {}
 	chain loss { type filter hook forward priority 0; }
 	chain block { type filter hook forward priority 1; }
 }
 NFT
-c nft -f - <<'NFT' || die_early "nft on the client host"
-table inet hardened {
-	chain input {
-		type filter hook input priority 0; policy drop;
-		iif lo accept
-		ct state established,related accept
-		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
-	}
-	chain forward { type filter hook forward priority 0; policy drop; }
-}
-NFT
-e2e_udp_echo || die_early "no UDP echo"
-e2e_bg "$S" "$tmp/echo7.log" python3 "$here/udpecho.py" 203.0.113.2 7
+e2e_hardened "$NS_C" || e2e_die "nft on the client host"
+e2e_udp_echo || e2e_die "no UDP echo"
+e2e_bg "$NS_S" "$tmp/echo7.log" python3 "$here/udpecho.py" 203.0.113.2 7
 
 cat >"$tmp/server.ini" <<'EOF'
 [server]
@@ -171,51 +120,32 @@ client_ini
 
 nserver=0 nclient=0
 start_server() { # MODE: sets server_pid, slog, and t_up (its "accepting" line)
-	local mode=$1
 	nserver=$((nserver + 1))
 	slog=$tmp/server-$nserver.log
-	if [ "$mode" = raw ]; then set -- --mode raw --iface s0; else set --; fi
-	e2e_bg "$S" "$slog" "$server" -c "$tmp/server.ini" "$@"
+	e2e_server "$NS_S" "$slog" "$1" -c "$tmp/server.ini"
 	server_pid=$E2E_LAST_PID
-	e2e_wait_log "$slog" 'accepting fake TCP' 5 || echo "# server did not start: $(cat "$slog")"
 	t_up=$(python3 "$probe" logtime "$slog" 'accepting fake TCP')
 }
-# The client as an ordinary user holding CAP_NET_RAW and nothing else.
 start_client() { # sets client_pid, clog, t_up (its "listening on" line)
 	nclient=$((nclient + 1))
 	clog=$tmp/client-$nclient.log
-	e2e_bg "$C" "$clog" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-		"$client" -c "$tmp/client.ini"
+	e2e_client "$NS_C" "$clog" -c "$tmp/client.ini"
 	client_pid=$E2E_LAST_PID
-	e2e_wait_log "$clog" 'listening on' 5 || echo "# client did not start: $(cat "$clog")"
 	t_up=$(python3 "$probe" logtime "$clog" 'listening on')
 }
-stop() { # PID SIGNAL: the exit status in E2E_LAST_RC; forgotten by the teardown
-	local pid=$1
-	if [ "$2" = KILL ]; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		E2E_LAST_RC=$?
-	else
-		e2e_stop "$pid" 5
-	fi
-	local keep=() p
-	for p in "${E2E_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-	E2E_PIDS=("${keep[@]}")
-}
+stop() { e2e_stop "$1" 5 "$2"; } # PID SIGNAL: the exit status in E2E_LAST_RC
 sleep_until() { # T_NS
 	local left=$((($1 - $(now)) / 1000000))
 	[ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
 	return 0
 }
-cstatus() { c "$client" status -l 127.0.0.1:1234; }
-sstatus() { s "$server" status -l 4567; }
+cstatus() { nc_ "$E2E_CLIENT" status -l 127.0.0.1:1234; }
+sstatus() { ns_ "$E2E_SERVER" status -l 4567; }
 probe_conn() { cstatus | grep -o 'peer 127.0.0.1:45000: [^ ]* > [^ ]* established'; }
 
 start_server tun
 start_client
-e2e_bg "$C" "$tmp/probe.out" python3 "$probe" run --to 127.0.0.1:1234 --bind 127.0.0.1:45000 \
+e2e_bg "$NS_C" "$tmp/probe.out" python3 "$probe" run --to 127.0.0.1:1234 --bind 127.0.0.1:45000 \
 	--interval 0.01 --log "$tmp/probe.log"
 fault "0 first connection"
 sleep 0.2
@@ -264,9 +194,9 @@ client_restart tun
 # ---- 3. the client's WAN link goes down for 5 s ----
 fault "3 client WAN link down 5 s"
 n0=$(nlines "$clog")
-c ip link set c0 down
+nc_ ip link set c0 down
 sleep 5
-c ip link set c0 up
+nc_ ip link set c0 up
 default_routes # the kernel dropped the routes through c0 with it
 t=$(now)
 moved "$t" '198\.51\.100\.2:[0-9]+: connection established' "from link up"
@@ -282,8 +212,8 @@ end_fault
 # may rebuild the link as well). Either way echoes must resume. ----
 fault "3b client WAN link flap (down and up within ms)"
 t=$(now)
-c ip link set c0 down
-c ip link set c0 up
+nc_ ip link set c0 down
+nc_ ip link set c0 up
 default_routes
 recovered "$t" "after the flap"
 check "client still running" kill -0 "$client_pid"
@@ -294,13 +224,13 @@ fault "4 client address change"
 # (the primary first: with promote_secondaries off the kernel would
 # take a secondary in the same subnet with it)
 t=$(now)
-c ip addr del 198.51.100.2/24 dev c0
-c ip addr add 198.51.100.3/24 dev c0
+nc_ ip addr del 198.51.100.2/24 dev c0
+nc_ ip addr add 198.51.100.3/24 dev c0
 default_routes
 moved "$t" '198\.51\.100\.3:[0-9]+: connection established' "to 198.51.100.3"
 t=$(now)
-c ip addr del 198.51.100.3/24 dev c0
-c ip addr add 198.51.100.2/24 dev c0
+nc_ ip addr del 198.51.100.3/24 dev c0
+nc_ ip addr add 198.51.100.2/24 dev c0
 default_routes
 moved "$t" '198\.51\.100\.2:[0-9]+: connection established' "back to 198.51.100.2"
 end_fault
@@ -308,24 +238,24 @@ end_fault
 # ---- 5. the default route moves to the second uplink (and back) ----
 fault "5 default route to a second uplink"
 t=$(now)
-c ip route replace default via 192.0.2.1 dev c1
+nc_ ip route replace default via 192.0.2.1 dev c1
 moved "$t" '192\.0\.2\.2:[0-9]+: connection established' "via c1"
 t=$(now)
-c ip route replace default via 198.51.100.1 dev c0
+nc_ ip route replace default via 198.51.100.1 dev c0
 moved "$t" '198\.51\.100\.2:[0-9]+: connection established' "back via c0"
 end_fault
 
 # ---- 6. 10% loss each way on the router: the tunnel against plain UDP ----
 fault "6 10% loss both ways"
-e2e_bg "$C" "$tmp/plain.out" python3 "$probe" run --to 203.0.113.2:7 --bind 0.0.0.0:0 \
+e2e_bg "$NS_C" "$tmp/plain.out" python3 "$probe" run --to 203.0.113.2:7 --bind 0.0.0.0:0 \
 	--interval 0.01 --log "$tmp/plain.log"
 plain_pid=$E2E_LAST_PID
 sleep 0.5
-r nft add rule inet fault loss numgen random mod 100 '<' 10 drop
+nr_ nft add rule inet fault loss numgen random mod 100 '<' 10 drop
 t1=$(now)
 sleep 10
 t2=$(now)
-r nft flush chain inet fault loss
+nr_ nft flush chain inet fault loss
 recovered "$(now)" "after the loss"
 sleep 0.5
 stop "$plain_pid" TERM
@@ -358,7 +288,7 @@ end_fault
 # second at most), stay idle, log once, and connect within 2 s of the
 # path coming back.
 fault "7 server unreachable 30 s"
-r nft -f - >/dev/null <<'NFT'
+nr_ nft -f - >/dev/null <<'NFT'
 reset counter inet fault syns
 add rule inet fault block iifname { "r0", "r2" } tcp flags & (syn | ack) == syn counter name "syns"
 add rule inet fault block iifname { "r0", "r2" } drop
@@ -370,8 +300,8 @@ sleep 0.3
 cpu0=$(e2e_cpu_ticks "$client_pid") t_cpu0=$(now)
 sleep_until $((t_block + 30000000000))
 cpu1=$(e2e_cpu_ticks "$client_pid") t_cpu1=$(now)
-syns=$(r nft list counter inet fault syns | awk '/packets/ { print $2 }')
-r nft flush chain inet fault block
+syns=$(nr_ nft list counter inet fault syns | awk '/packets/ { print $2 }')
+nr_ nft flush chain inet fault block
 t=$(now)
 recovered "$t" "after the drop is lifted"
 sleep 0.5
@@ -390,7 +320,7 @@ end_fault
 # 1460 bytes fit a 1500-byte IPv4 path (20 IP + 20 TCP); 1500 do not. The
 # server's side counts what reaches the echo, by UDP length (payload + 8).
 fault "9 datagram too big for the path"
-s nft -f - <<'NFT'
+ns_ nft -f - <<'NFT'
 table inet sizes {
 	counter fit {}
 	counter cut {}
@@ -403,15 +333,15 @@ table inet sizes {
 NFT
 n0=$(nlines "$clog")
 toobig0=$(cstatus | sed -n 's/^drops: too big \([0-9]*\),.*/\1/p')
-out=$(c python3 "$here/udpcheck.py" --to 127.0.0.1:1234 --sizes 1460,1500,1500,1500,1460 \
+out=$(nc_ python3 "$here/udpcheck.py" --to 127.0.0.1:1234 --sizes 1460,1500,1500,1500,1460 \
 	--timeout 0.5 --max-loss 0.6 --name too-big)
 echo "# $out"
 sleep 0.2
 toobig1=$(cstatus | sed -n 's/^drops: too big \([0-9]*\),.*/\1/p')
-fit=$(s nft list counter inet sizes fit | awk '/packets/ { print $2 }')
-cut=$(s nft list counter inet sizes cut | awk '/packets/ { print $2 }')
+fit=$(ns_ nft list counter inet sizes fit | awk '/packets/ { print $2 }')
+cut=$(ns_ nft list counter inet sizes cut | awk '/packets/ { print $2 }')
 logged=$(new_lines "$clog" "$n0" | grep -c 'too big for the path')
-s nft delete table inet sizes
+ns_ nft delete table inet sizes
 check "the two 1460-byte datagrams echoed whole, the 1500s not at all ($out)" \
 	eval 'echo "$out" | grep -q "echoed 2, lost 3 .*altered 0"'
 check "counted: too big $toobig0 -> $toobig1" [ "$((toobig1 - toobig0))" = 3 ]
@@ -433,7 +363,7 @@ sleep 1
 t2=$(now)
 hw=$(python3 "$probe" window "$tmp/probe.log" --from "$t1" --to "$t2")
 echo "# around the reload: $hw"
-gap=$(echo "$hw" | sed 's/.*longest-gap-ms //')
+gap=${hw##*longest-gap-ms }
 check "reloaded: $(new_lines "$clog" "$n0" | grep -o 'reloaded .*')" \
 	eval 'new_lines "$clog" "$n0" | grep -q "reloaded $tmp/client.ini: changed log-level, idle-timeout; unchanged connections kept: $count0\$"'
 check "echo flow never paused: longest gap $gap ms (< 200)" [ "$gap" -lt 200 ]
@@ -467,7 +397,7 @@ check "client still running and relaying" \
 n0=$(nlines "$clog")
 client_ini "idle-timeout = 1"
 kill -HUP "$client_pid"
-c python3 "$here/udpcheck.py" --to 127.0.0.1:1234 --bind 127.0.0.1:45001 --sizes 10 --timeout 1 \
+nc_ python3 "$here/udpcheck.py" --to 127.0.0.1:1234 --bind 127.0.0.1:45001 --sizes 10 --timeout 1 \
 	--name idle-peer | sed 's/^/# /'
 sleep 2.5
 check "idle-timeout 1 s in force: an idle peer's connection closed, the probe's kept" \
@@ -505,7 +435,7 @@ rss0=$(e2e_rss_kb "$client_pid")
 (while kill -0 "$client_pid" 2>/dev/null; do e2e_rss_kb "$client_pid"; sleep 0.05; done) >"$tmp/rss" &
 sampler=$!
 t1=$(now)
-c python3 -c '
+nc_ python3 -c '
 import socket, time
 for i in range(10000):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -552,7 +482,7 @@ end_fault
 # ---- the same restarts against a raw-mode server ----
 fault "switch to raw mode"
 stop "$server_pid" TERM
-check "TUN server left no nft table" eval '! s nft list tables | grep -q fauxtcp'
+check "TUN server left no nft table" eval '! ns_ nft list tables | grep -q fauxtcp'
 start_server raw
 recovered "$t_up" "from the raw server's start"
 end_fault

@@ -5,38 +5,15 @@
 set -u
 server=${FAUXTCP_SERVER:-$(dirname "$0")/../../build/fauxtcp-server}
 server=$(realpath "$server")
-ns=fx-err-$$
-tmp=$(mktemp -d)
-pass=0 fail=0
-
-cleanup() {
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$ns"
-ip -n "$ns" link set lo up
+. "$(dirname "$0")/lib.sh"
+E2E_NAME=fx-err
+e2e_init
+tmp=$E2E_TMP
+e2e_netns ns e || e2e_die "cannot create the namespace"
 sysctl -q -w -n net.ipv4.ip_forward=0 >/dev/null 2>&1 || true
 n() { ip netns exec "$ns" "$@"; }
 n sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-
-# expect NAME PATTERN CMD...: CMD fails, prints exactly one line on stderr,
-# and that line matches PATTERN.
-expect() {
-	local name=$1 pattern=$2
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$? lines
-	lines=$(wc -l <"$tmp/err")
-	if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -qE -- "$pattern" "$tmp/err"; then
-		echo "ok   $name: $(cat "$tmp/err")"
-		pass=$((pass + 1))
-	else
-		echo "FAIL $name (exit $rc, $lines lines):"
-		sed 's/^/     /' "$tmp/err"
-		fail=$((fail + 1))
-	fi
-}
+expect() { e2e_expect_error "$@"; } # NAME PATTERN CMD...: fails with one stderr line matching
 
 before_nft=$(n nft list ruleset)
 before_link=$(n ip -o link | sed 's/^[0-9]*: //')
@@ -69,22 +46,16 @@ n sysctl -q -w net.ipv4.ip_forward=0
 expect "forwarding off" "net.ipv4.ip_forward is 0.*--set-forwarding" \
 	n "$server" -l 4567 -r 127.0.0.1:1234
 n sysctl -q -w net.ipv4.ip_forward=1
-ip netns exec "$ns" socat -u TCP-LISTEN:4567,reuseaddr,fork /dev/null >/dev/null 2>&1 &
-listener=$!
+e2e_bg "$ns" "$tmp/listener.log" socat -u TCP-LISTEN:4567,reuseaddr,fork /dev/null
+listener=$E2E_LAST_PID
 sleep 0.3
 expect "port in use" "port 4567 is already in use" n "$server" -l 4567 -r 127.0.0.1:1234
-kill "$listener" 2>/dev/null
-wait "$listener" 2>/dev/null
+e2e_stop "$listener"
 
 after_nft=$(n nft list ruleset)
 after_link=$(n ip -o link | sed 's/^[0-9]*: //')
-if [ "$before_nft" = "$after_nft" ] && [ "$before_link" = "$after_link" ]; then
-	echo "ok   nothing left behind (nft ruleset and links as before)"
-	pass=$((pass + 1))
-else
-	echo "FAIL something left behind"
+[ "$before_nft" = "$after_nft" ] && [ "$before_link" = "$after_link" ]
+e2e_result "nothing left behind (nft ruleset and links as before)" $? ||
 	diff <(echo "$before_nft"; echo "$before_link") <(echo "$after_nft"; echo "$after_link")
-	fail=$((fail + 1))
-fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+echo "$E2E_PASS passed, $E2E_FAIL failed"
+[ "$E2E_FAIL" -eq 0 ]

@@ -68,9 +68,7 @@
 # Needs root. Exit status 0 only if every check passed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-build=${FAUXTCP_BUILD:-$here/../../build}
-client=$(realpath "$build/fauxtcp-client")
-server=$(realpath "$build/fauxtcp-server")
+. "$here/lib.sh"
 secs=${SOAK_SECS:-60}
 case $secs in '' | *[!0-9]*) echo "SOAK_SECS: whole seconds, got '$secs'" >&2; exit 2 ;; esac
 restart=$((secs / 3 < 600 ? secs / 3 : 600))
@@ -84,39 +82,13 @@ if [ "$secs" -lt 30 ] || [ "$restart" -lt $((warm + 4)) ]; then
 	echo "SOAK_SECS must be 30 or more and SOAK_RESTART_SECS $((warm + 4)) or more" >&2
 	exit 2
 fi
-for b in "$client" "$server"; do
-	[ -x "$b" ] || { echo "no $b: build first (FAUXTCP_BUILD=DIR)" >&2; exit 2; }
-done
-C=fxs-c-$$ R=fxs-r-$$ S=fxs-s-$$
-tmp=$(mktemp -d /tmp/fauxtcp-soak.XXXXXX)
-chmod 755 "$tmp"
-pids=() gen_pid=''
+e2e_need_daemons
+E2E_NAME=fxs E2E_KEEP=${SOAK_LOGDIR:-}
+e2e_init
+tmp=$E2E_TMP
+gen_pid=''
 declare -A pid mode born
 
-cleanup() {
-	set +e
-	for p in "${pids[@]}" $gen_pid; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}" $gen_pid; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	for n in "$C" "$R" "$S"; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p"; done
-		ip netns del "$n" 2>/dev/null
-	done
-	if [ -n "${SOAK_LOGDIR:-}" ]; then
-		mkdir -p "$SOAK_LOGDIR" && cp -a "$tmp"/. "$SOAK_LOGDIR"/
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-c() { ip netns exec "$C" "$@"; }
-r() { ip netns exec "$R" "$@"; }
-s() { ip netns exec "$S" "$@"; }
 now() { echo "$EPOCHREALTIME"; }
 fail() {
 	echo "FAIL $*"
@@ -127,34 +99,9 @@ fail() {
 	exit 1
 }
 
-# ---- topology (as tunnel.sh)
-for n in "$C" "$R" "$S"; do
-	ip netns add "$n" || exit 1
-	ip -n "$n" link set lo up
-	ip netns exec "$n" sysctl -q -w net.ipv6.conf.default.accept_dad=0
-done
-ip -n "$C" link add c0 type veth peer name r0 netns "$R"
-ip -n "$S" link add s0 type veth peer name r1 netns "$R"
-ip -n "$C" addr add 198.51.100.2/24 dev c0
-ip -n "$C" addr add 2001:db8:1::2/64 dev c0 nodad
-ip -n "$R" addr add 198.51.100.1/24 dev r0
-ip -n "$R" addr add 2001:db8:1::1/64 dev r0 nodad
-ip -n "$R" addr add 203.0.113.1/24 dev r1
-ip -n "$R" addr add 2001:db8:2::1/64 dev r1 nodad
-ip -n "$S" addr add 203.0.113.2/24 dev s0
-ip -n "$S" addr add 2001:db8:2::2/64 dev s0 nodad
-for l in "$C c0" "$R r0" "$R r1" "$S s0"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip -n "$C" route add default via 198.51.100.1
-ip -n "$C" -6 route add default via 2001:db8:1::1
-ip -n "$S" route add default via 203.0.113.1
-ip -n "$S" -6 route add default via 2001:db8:2::1
-r sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-s sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-c sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
-r nft -f - <<NFT || fail "router rules"
-table ip nat {
-	chain postrouting { type nat hook postrouting priority srcnat; oifname "r1" masquerade; }
-}
+# ---- topology: lib.sh's; the router drops $loss% of what it forwards
+e2e_router_topology || fail "topology"
+nr_ nft -f - <<NFT || fail "router rules"
 table inet loss {
 	chain forward {
 		type filter hook forward priority 0;
@@ -167,36 +114,23 @@ table inet loss {
 	}
 }
 NFT
-c nft -f - <<'NFT' || fail "client host rules"
-table inet hardened {
-	chain input {
-		type filter hook input priority 0; policy drop;
-		iif lo accept
-		ct state established,related accept
-		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
-	}
-	chain forward { type filter hook forward priority 0; policy drop; }
-}
-NFT
-ip netns exec "$S" python3 "$here/udpecho.py" 127.0.0.1 1234 2>"$tmp/udpecho.log" &
-pids+=($!)
+e2e_hardened "$NS_C" || fail "client host rules"
+e2e_bg "$NS_S" "$tmp/udpecho.log" python3 "$here/udpecho.py" 127.0.0.1 1234
 # The path works both ways, plain UDP, before the daemons start (on fresh
 # veths the first IPv6 handshake would otherwise wait about 1 s).
-ip netns exec "$S" python3 "$here/udpecho.py" 203.0.113.2 7 2>>"$tmp/udpecho.log" &
-pids+=($!)
-ip netns exec "$S" python3 "$here/udpecho.py" 2001:db8:2::2 7 2>>"$tmp/udpecho.log" &
-pids+=($!)
+e2e_bg "$NS_S" "$tmp/udpecho.log" python3 "$here/udpecho.py" 203.0.113.2 7
+e2e_bg "$NS_S" "$tmp/udpecho.log" python3 "$here/udpecho.py" 2001:db8:2::2 7
 for dst in 203.0.113.2:7 '[2001:db8:2::2]:7'; do
 	b=0.0.0.0:0
 	[ "${dst#[}" != "$dst" ] && b='[::]:0'
 	for i in $(seq 50); do
-		c python3 "$here/udpcheck.py" --bind "$b" --to "$dst" --sizes 8 --timeout 0.2 >/dev/null && break
+		nc_ python3 "$here/udpcheck.py" --bind "$b" --to "$dst" --sizes 8 --timeout 0.2 >/dev/null && break
 		[ "$i" = 50 ] && fail "plain UDP from the client host to $dst: no echo"
 	done
 done
 
 # ---- the daemons
-roles="client4 client6 server"
+roles=(client4 client6 server)
 mode[server]=tun mode[client4]=v4 mode[client6]=v6
 tick=0 group=0
 printf 'time\tkind\trole\tpid\tmode\tgroup\n' >"$tmp/events.tsv"
@@ -206,41 +140,25 @@ event() { # KIND ROLE
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(now)" "$1" "$2" "${pid[$2]}" "${mode[$2]}" "$group" >>"$tmp/events.tsv"
 }
 
-# The client as the unit runs it: uid 65534 with CAP_NET_RAW and nothing else.
-# Each command is started directly with & (not through a shell function,
-# which would fork a subshell), so $! is the daemon's pid: ip netns exec
-# and setpriv exec it.
+# The client as the unit runs it: uid 65534 with CAP_NET_RAW and nothing
+# else. ready (below) waits for each, by its status socket.
 start() { # ROLE
 	local role=$1
 	case $role in
-	client4) ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-			"$client" -l 127.0.0.1:1234 -r 203.0.113.2:4567 --idle-timeout $idle \
-			2>>"$tmp/client4.log" </dev/null & ;;
-	client6) ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-			"$client" -l 127.0.0.1:1236 -r '[2001:db8:2::2]:4567' --idle-timeout $idle \
-			2>>"$tmp/client6.log" </dev/null & ;;
-	server)
-		if [ "${mode[server]}" = raw ]; then
-			ip netns exec "$S" "$server" --mode raw --iface s0 -l 4567 -r 127.0.0.1:1234 --idle-timeout $idle \
-				2>>"$tmp/server.log" </dev/null &
-		else
-			ip netns exec "$S" "$server" -l 4567 -r 127.0.0.1:1234 --idle-timeout $idle \
-				2>>"$tmp/server.log" </dev/null &
-		fi ;;
-	esac
-	pid[$role]=$!
-	pids+=($!)
+	client4) e2e_client "$NS_C" "$tmp/client4.log" -l 127.0.0.1:1234 -r 203.0.113.2:4567 --idle-timeout $idle ;;
+	client6) e2e_client "$NS_C" "$tmp/client6.log" -l 127.0.0.1:1236 -r '[2001:db8:2::2]:4567' --idle-timeout $idle ;;
+	server) e2e_server "$NS_S" "$tmp/server.log" "${mode[server]}" -l 4567 -r 127.0.0.1:1234 --idle-timeout $idle ;;
+	esac >/dev/null
+	pid[$role]=$E2E_LAST_PID
 	born[$role]=$tick
 	event start "$role"
 }
 
 status_of() { # ROLE: the daemon's status report
 	case $1 in
-	client4) ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups "$client" status -l 127.0.0.1:1234 ;;
-	client6) c setpriv --reuid=65534 --regid=65534 --clear-groups "$client" status -l 127.0.0.1:1236 ;;
-	server) s "$server" status -l 4567 ;;
+	client4) nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -l 127.0.0.1:1234 ;;
+	client6) nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -l 127.0.0.1:1236 ;;
+	server) ns_ "$E2E_SERVER" status -l 4567 ;;
 	esac 2>/dev/null
 }
 conns_in() { sed -n 's/^connections: \([0-9]*\) of .*/\1/p' <<<"$1"; }
@@ -249,7 +167,7 @@ conns_in() { sed -n 's/^connections: \([0-9]*\) of .*/\1/p' <<<"$1"; }
 # a lost one delays a new connection by 1 to 2 s (phantun's handshake), so
 # a restart's recovery may take that much longer (soak_traffic.py report).
 hs_drops() {
-	printf '%s\t%s\n' "$(now)" "$(r nft list chain inet loss lose |
+	printf '%s\t%s\n' "$(now)" "$(nr_ nft list chain inet loss lose |
 		sed -n 's/.*tcp flags.* counter packets \([0-9]*\) .*/\1/p')" >>"$tmp/hsdrops.tsv"
 }
 
@@ -262,8 +180,8 @@ alive() { # PID: running (a crashed child stays a zombie until waited for)
 # Wait for ROLE's status socket (it opens once the daemon is up), and make
 # sure the pid watched is the daemon's.
 ready() { # ROLE
-	local want=$client
-	[ "$1" = server ] && want=$server
+	local want=$E2E_CLIENT
+	[ "$1" = server ] && want=$E2E_SERVER
 	for _ in $(seq 100); do
 		alive "${pid[$1]}" || fail "$1 (pid ${pid[$1]}, ${mode[$1]}) did not start"
 		if [ -n "$(conns_in "$(status_of "$1")")" ]; then
@@ -316,6 +234,7 @@ stop() { # ROLE...: SIGTERM all, each must exit 0 within 5 s
 		fi
 		wait "${pid[$role]}"
 		rc=$?
+		e2e_forget "${pid[$role]}"
 		event exited "$role"
 		[ "$rc" = 0 ] || fail "$role (pid ${pid[$role]}) exited with status $rc at SIGTERM"
 	done
@@ -331,9 +250,8 @@ ready client4
 ready client6
 grep '^Cap\(Eff\|Bnd\)' "/proc/${pid[client4]}/status" | sed 's/^/# client /'
 
-ip netns exec "$C" python3 "$here/soak_traffic.py" run --dir "$tmp" --secs "$secs" --v6 127.0.0.1:1236 \
-	>"$tmp/traffic.out" 2>&1 &
-gen_pid=$!
+e2e_bg "$NS_C" "$tmp/traffic.out" python3 "$here/soak_traffic.py" run --dir "$tmp" --secs "$secs" --v6 127.0.0.1:1236
+gen_pid=$E2E_LAST_PID
 T0=$(now)
 hs_drops
 t0us=${T0/./}
@@ -343,7 +261,7 @@ while [ "$tick" -lt "$secs" ]; do
 	tick=$((tick + 1))
 	d=$((t0us + tick * 1000000 - ${EPOCHREALTIME/./}))
 	[ "$d" -gt 0 ] && sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
-	for role in $roles; do
+	for role in "${roles[@]}"; do
 		alive "${pid[$role]}" || { wait "${pid[$role]}"; fail "$role (pid ${pid[$role]}, ${mode[$role]}) died with status $? at t=$tick"; }
 	done
 	alive "$gen_pid" || [ "$tick" -ge "$secs" ] || fail "the traffic generator stopped: $(cat "$tmp/traffic.out")"
@@ -372,19 +290,19 @@ while [ "$tick" -lt "$secs" ]; do
 		fi
 		echo "# t=$tick restarted $restarted (server mode ${mode[server]})"
 	fi
-	warmups='' periodic=''
-	for role in $roles; do
+	warmups=() periodic=()
+	for role in "${roles[@]}"; do
 		case " $restarted " in *" $role "*) continue ;; esac
 		if [ $((tick - born[$role])) = "$warm" ]; then
-			warmups+=" $role"
+			warmups+=("$role")
 		elif [ $((tick % 10)) = 0 ]; then
-			periodic+=" $role"
+			periodic+=("$role")
 		fi
 	done
-	[ -n "$warmups" ] && sample warmup $warmups
-	[ -n "$periodic" ] && sample 10s $periodic
+	[ "${#warmups[@]}" -gt 0 ] && sample warmup "${warmups[@]}"
+	[ "${#periodic[@]}" -gt 0 ] && sample 10s "${periodic[@]}"
 done
-sample end $roles
+sample end "${roles[@]}"
 wait "$gen_pid"
 hs_drops
 genrc=$?
@@ -392,26 +310,28 @@ gen_pid=''
 cat "$tmp/traffic.out"
 [ "$genrc" = 0 ] || fail "the traffic generator failed (status $genrc)"
 group=end
-stop $roles
+stop "${roles[@]}"
 
 # Where datagrams were dropped besides the router's 1%: the kernel's UDP
 # receive buffers (the client's listening socket, the server's sockets
 # towards --remote, the echo).
+# shellcheck disable=SC2016 # awk programs
 udp_drops() { # NS
 	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) k[i] = $i; h = 1 }
 		else for (i = 2; i <= NF; i++) v[k[i]] = $i }
 		END { printf "%d", v["RcvbufErrors"] }' /proc/net/snmp
 }
+# shellcheck disable=SC2016 # awk programs
 ct_invalid() { # NS: conntrack's "invalid" count, summed over the CPUs (hex)
 	ip netns exec "$1" awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "invalid") c = i; next }
 		{ print $c }' /proc/net/stat/nf_conntrack | { n=0; while read -r h; do n=$((n + 16#$h)); done; echo "$n"; }
 }
 {
-	echo "router: $(r nft list table inet loss | grep -o 'packets [0-9]*' | sed 's/packets //' |
+	echo "router: $(nr_ nft list table inet loss | grep -o 'packets [0-9]*' | sed 's/packets //' |
 		paste -sd' ' | awk '{ printf "forwarded %d packets, dropped %d (%.2f%%), of which SYN or SYN|ACK %d",
 			$1, $2 + $3, 100 * ($2 + $3) / ($1 ? $1 : 1), $2 }')"
-	echo "kernel UDP receive-buffer overflows (datagrams): client host $(udp_drops "$C"), server host $(udp_drops "$S")"
-	echo "conntrack: packets found invalid (e.g. beyond the TCP window it tracks): router $(ct_invalid "$R"), server host $(ct_invalid "$S")"
+	echo "kernel UDP receive-buffer overflows (datagrams): client host $(udp_drops "$NS_C"), server host $(udp_drops "$NS_S")"
+	echo "conntrack: packets found invalid (e.g. beyond the TCP window it tracks): router $(ct_invalid "$NS_R"), server host $(ct_invalid "$NS_S")"
 } >"$tmp/udp-drops.txt"
 
 # Connections reset after sending 10 or more datagrams without one coming

@@ -30,6 +30,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/lib.sh" # e2e_wait_log
 build=${FAUXTCP_BUILD:-$top/build}
 client=$(realpath "$build/fauxtcp-client")
 server=$(realpath "$build/fauxtcp-server")
@@ -137,14 +138,6 @@ sandbox() {
 	pids+=($!)
 }
 
-# wait_log LOG PATTERN: up to 5 s.
-wait_log() {
-	for _ in $(seq 50); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # pid_of NS COMM: the process named COMM in namespace NS.
 pid_of() {
@@ -250,10 +243,10 @@ for mode in raw tun; do
 		ip netns exec "$S" sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	fi
 	sandbox "$S" "$unit" "$mode" "$tmp/$mode-server.log" "$(tr_ "$mode-server")"
-	wait_log "$tmp/$mode-server.log" "accepting fake TCP on port 4567"
+	e2e_wait_log "$tmp/$mode-server.log" "accepting fake TCP on port 4567"
 	result "[$mode] server started with the unit's privileges" $?
 	sandbox "$C" fauxtcp-client@ client "$tmp/$mode-client.log" "$(tr_ "$mode-client")"
-	wait_log "$tmp/$mode-client.log" "listening on 127.0.0.1:4567"
+	e2e_wait_log "$tmp/$mode-client.log" "listening on 127.0.0.1:4567"
 	result "[$mode] client started with the unit's privileges (INI from config/client.ini)" $?
 
 	cp=$(pid_of "$C" fauxtcp-client)
@@ -321,7 +314,7 @@ said=$?
 result "[tun] set-forwarding under ProtectKernelTunables=yes: exit $rc, 'Read-only file system'" \
 	"$([ $said = 0 ] && [ $rc = 1 ]; echo $?)"
 OVERRIDE="ProtectKernelTunables=no" sandbox "$S" fauxtcp-server@ fwd "$tmp/fwd-rw.log"
-wait_log "$tmp/fwd-rw.log" "accepting fake TCP on port 4567"
+e2e_wait_log "$tmp/fwd-rw.log" "accepting fake TCP on port 4567"
 started=$?
 on=$(ip netns exec "$S" sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding | tr '\n' ' ')
 stop "$S" fauxtcp-server

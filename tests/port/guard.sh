@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The guard socket against real segments (ARCHITECTURE.md, "Kernel RST
-# suppression without any firewall rule: the guard socket").
+# The guard socket against real segments (docs/security.md, "The guard":
+# the host's own TCP kept from answering the server's segments with RST,
+# without any firewall rule).
 #
 # Two network namespaces joined by a veth: the holder (192.0.2.1,
 # 2001:db8::1) runs test_guard as uid 65534 with no capabilities at all;
@@ -165,7 +166,7 @@ done
 ip netns exec "$ha" tcpdump -i va -nn -U -w "$tmp/tap.pcap" \
 	"tcp and src host 192.0.2.2 or src host 2001:db8::2" 2>"$tmp/tcpdump.err" &
 tap=$!
-holders+=($tap)
+holders+=("$tap")
 for i in $(seq 50); do
 	grep -q listening "$tmp/tcpdump.err" && break
 	sleep 0.1
