@@ -2,9 +2,9 @@
 /*
  * GRO on a real receive path (the kernel may hand a packet socket one flow's
  * back-to-back segments merged into a super-packet, which the relay must cut
- * back into phantun's segments: core/gro; docs/performance.md, "What changed,
- * step by step"): one side sends a burst of back-to-back fake-TCP data segments of
- * one flow (ACK only, contiguous seq) on an AF_PACKET socket; the other
+ * back into phantun's segments: core/gro; docs/design.md, "Receive path: GRO
+ * super-packets"): one side sends a burst of back-to-back fake-TCP data
+ * segments of one flow (ACK only, contiguous seq) on an AF_PACKET socket; the other
  * reads its interface with AF_PACKET + PACKET_VNET_HDR, reports what the
  * kernel hands over (super-packets, virtio_net_hdr fields), cuts every
  * frame with gro_split() and checks that exactly the sent segments come
