@@ -118,12 +118,27 @@ static void add_conn(struct fakeconn *c, void *arg)
 	t->out += c->stats.bytes_out;
 }
 
+/* Bytes to the unit that keeps them short: "512 B", "12.3 kB", "40.1 MB". */
+static const char *bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n < 10000)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else if (n < 10000000)
+		snprintf(buf, len, "%.1f kB", (double)n / 1e3);
+	else if (n < 10000000000ull)
+		snprintf(buf, len, "%.1f MB", (double)n / 1e6);
+	else
+		snprintf(buf, len, "%.1f GB", (double)n / 1e9);
+	return buf;
+}
+
 int notify_traffic(struct relay *r, char *buf, size_t len)
 {
 	struct conntable *ct = relay_conntable(r);
 	struct traffic t = {0, 0};
+	char in[32], out[32];
 
 	conntable_foreach(ct, add_conn, &t);
-	return snprintf(buf, len, "%u connection%s, %.1f MB in, %.1f MB out", ct->count, ct->count == 1 ? "" : "s",
-			(double)t.in / 1e6, (double)t.out / 1e6);
+	return snprintf(buf, len, "%u connection%s, %s in, %s out", ct->count, ct->count == 1 ? "" : "s",
+			bytes(t.in, in, sizeof(in)), bytes(t.out, out, sizeof(out)));
 }

@@ -43,7 +43,8 @@ void notify_stopping(struct notify *n);
 void notify_close(struct notify *n);
 
 /* The relay's part of a summary: "N connections, X MB in, Y MB out",
- * the bytes of the open connections (in: from fake TCP to the UDP side). */
+ * the bytes of the open connections (in: from fake TCP to the UDP side,
+ * as in the status report); snprintf's return. */
 int notify_traffic(struct relay *r, char *buf, size_t len);
 
 #endif
