@@ -157,7 +157,7 @@ fauxtcp-server@NAME and fauxtcp-server-raw@NAME read /etc/fauxtcp/NAME.ini.")
 # The runtime libraries' Debian packages, with the minimum versions
 # dpkg-shlibdeps derives from the symbols used (Debian 12).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libc6 (>= 2.36), libinih1 (>= 40), libmnl0 (>= 1.0.4-1~), libnftables1 (>= 1.0.2), libpcap0.8 (>= 0.9.8), libuv1 (>= 1.30.1)")
+  "libc6 (>= 2.36), libinih1 (>= 40), libmnl0 (>= 1.0.4-1~), libnftables1 (>= 1.0.2), libpcap0.8 (>= 0.9.8), libsystemd0, libuv1 (>= 1.30.1)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "wireguard-tools")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   "${_fauxtcp_gen}/deb/postinst;${_fauxtcp_gen}/deb/prerm;${_fauxtcp_gen}/deb/postrm")

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "guard.h"
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "report.h"
 #include "udpside.h"
@@ -115,6 +116,25 @@ static void render(void *ctx, struct status_buf *b)
 	report_link(b, l ? afpacket_stats(l) : NULL, "; ");
 	status_printf(b, "guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
 		      c->guards.method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
+}
+
+/* STATUS= for systemd: traffic, and where it leaves (or that it cannot). */
+static void summary(void *ctx, char *buf, size_t len)
+{
+	struct client *c = ctx;
+	const struct clientpath_route *r = &c->path.now;
+	char gw[INET6_ADDRSTRLEN];
+	int n = notify_traffic(c->d.relay, buf, len);
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (!c->path.link)
+		snprintf(buf + n, len - (size_t)n, "; no path to the server");
+	else if (r->route.gateway.sa.sa_family == AF_UNSPEC)
+		snprintf(buf + n, len - (size_t)n, "; path %s on-link", r->li.name);
+	else
+		snprintf(buf + n, len - (size_t)n, "; path %s via %s", r->li.name,
+			 daemon_addr_str(&r->route.gateway.sa, gw, sizeof(gw)));
 }
 
 /* A reload's new server or -4. */
@@ -267,6 +287,8 @@ int main(int argc, char **argv)
 	daemon_listen_status(&c.d);
 	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u", c.d.cfg.local,
 		 c.d.cfg.remote_host, c.d.cfg.remote_port, clientpath_wg_mtu(&c.path.now, c.d.remote.ss_family));
+	/* The UDP side is open and the link attached: traffic flows. */
+	notify_ready(&c.d.notify, c.d.loop, summary, &c);
 	uv_run(c.d.loop, UV_RUN_DEFAULT);
 	daemon_log_report(&c.d);
 	return stop(&c);

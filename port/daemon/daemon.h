@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "notify.h"
 #include "pcapdump.h"
 #include "relay.h"
 #include "relaytimer.h"
@@ -61,6 +62,7 @@ struct daemon {
 	uv_signal_t sig[4];
 	bool signals_started;
 	struct status_server status;
+	struct notify notify; /* the service manager, under systemd */
 	uint64_t started;
 };
 
