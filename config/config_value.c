@@ -382,6 +382,10 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 		return set_uint(&c->heal_timeout, v, 0,
 				CONFIG_HEAL_TIMEOUT_LIMIT, " seconds", msg,
 				msglen);
+	case CONFIG_OPT_RESOLVE_INTERVAL:
+		return set_uint(&c->resolve_interval, v, 0,
+				CONFIG_RESOLVE_INTERVAL_LIMIT, " seconds", msg,
+				msglen);
 	case CONFIG_OPT_CHECK:
 		return parse_bool(v, &c->check, msg, msglen);
 	case CONFIG_OPT_CONFIG:
