@@ -286,6 +286,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	}
 	if (signum == SIGHUP) {
 		reload(d);
+		if (d->ops->hangup)
+			d->ops->hangup(d->ctx);
 		return;
 	}
 	if (d->ops->stopping)

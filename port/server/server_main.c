@@ -181,7 +181,7 @@ static int stop(struct server *s)
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {render, reload, NULL, cleanup};
+	static const struct daemon_ops ops = {render, reload, NULL, cleanup, NULL};
 	static struct server s;
 	char remote[INET6_ADDRSTRLEN];
 
