@@ -40,10 +40,11 @@ e2e_init
 tmp=$E2E_TMP
 t_start=$(date +%s)
 figures=()
-hostsdir=
+hostsdir='' made_etc_netns=0
 
 cleanup_home() {
 	[ -n "$hostsdir" ] && rm -rf "$hostsdir"
+	[ "$made_etc_netns" = 1 ] && rmdir /etc/netns 2>/dev/null
 	e2e_cleanup
 }
 trap cleanup_home EXIT
@@ -58,6 +59,8 @@ ns_ ip addr add 203.0.113.3/24 dev s0 || e2e_die "second IPv4 address"
 ns_ ip addr add 2001:db8:2::3/64 dev s0 nodad || e2e_die "second IPv6 address"
 # ip netns exec bind-mounts these over /etc/hosts and /etc/resolv.conf.
 # The resolver points nowhere: a name missing from hosts fails at once.
+made_etc_netns=0
+[ -d /etc/netns ] || made_etc_netns=1
 hostsdir=/etc/netns/$NS_C
 mkdir -p "$hostsdir" || e2e_die "cannot create $hostsdir"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$hostsdir/resolv.conf"
