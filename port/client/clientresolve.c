@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "clientresolve.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,11 +41,39 @@ static void pick(const struct daemon *d, const struct addrinfo *res, struct sock
 	}
 }
 
+/* A move to the other family: the handshake file must fit one segment of
+ * it, as a reload with a new --remote checks (read again, for IPv6's
+ * smaller segment). 0, or -EMSGSIZE (logged once) to stay where we are. */
+static int fit_handshake(struct clientresolve *r, const struct sockaddr_storage *next)
+{
+	struct daemon *d = r->d;
+	uint8_t hs[sizeof(d->handshake)];
+	char err[512], b[INET6_ADDRSTRLEN];
+
+	if (!d->cfg.handshake_packet[0] || next->ss_family == d->remote.ss_family)
+		return 0;
+	ssize_t n = daemon_read_handshake(d->cfg.handshake_packet, next->ss_family, hs, err, sizeof(err));
+	if (n < 0) {
+		if (!r->hs_unfit)
+			log_error("server %s moved to %s, but %s; staying at the old address", r->host,
+				  daemon_addr_str((const struct sockaddr *)next, b, sizeof(b)), err);
+		r->hs_unfit = true;
+		return -EMSGSIZE;
+	}
+	r->hs_unfit = false;
+	memcpy(d->handshake, hs, (size_t)n);
+	d->handshake_len = (size_t)n;
+	relay_set_handshake(d->relay, d->handshake, (uint16_t)n);
+	return 0;
+}
+
 static void moved(struct clientresolve *r, const struct sockaddr_storage *next)
 {
 	struct daemon *d = r->d;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
+	if (fit_handshake(r, next) < 0)
+		return;
 	log_info("server %s moved from %s to %s: closing %u connections and connecting there", r->host,
 		 daemon_addr_str((const struct sockaddr *)&d->remote, a, sizeof(a)),
 		 daemon_addr_str((const struct sockaddr *)next, b, sizeof(b)), relay_conntable(d->relay)->count);

@@ -39,6 +39,7 @@ struct clientresolve {
 	bool timer_inited;
 	bool busy;    /* req is with the thread pool */
 	bool failing; /* the last lookup failed: logged once until one works */
+	bool hs_unfit; /* the handshake file does not fit the new family (logged) */
 	unsigned interval;              /* seconds, as the timer runs */
 	uint64_t last_ms;               /* the last lookup's start */
 	char host[CONFIG_HOST_MAX];     /* what req asks, to drop a stale answer */
