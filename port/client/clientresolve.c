@@ -48,15 +48,17 @@ static int fit_handshake(struct clientresolve *r, const struct sockaddr_storage 
 {
 	struct daemon *d = r->d;
 	uint8_t hs[sizeof(d->handshake)];
-	char err[512], b[INET6_ADDRSTRLEN];
+	char err[512];
 
 	if (!d->cfg.handshake_packet[0] || next->ss_family == d->remote.ss_family)
 		return 0;
 	ssize_t n = daemon_read_handshake(d->cfg.handshake_packet, next->ss_family, hs, err, sizeof(err));
+	if (n < 0 && !r->hs_unfit) {
+		char b[INET6_ADDRSTRLEN];
+		log_error("server %s moved to %s, but %s; staying at the old address", r->host,
+			  daemon_addr_str((const struct sockaddr *)next, b, sizeof(b)), err);
+	}
 	if (n < 0) {
-		if (!r->hs_unfit)
-			log_error("server %s moved to %s, but %s; staying at the old address", r->host,
-				  daemon_addr_str((const struct sockaddr *)next, b, sizeof(b)), err);
 		r->hs_unfit = true;
 		return -EMSGSIZE;
 	}
