@@ -23,13 +23,14 @@
 #   (c) resolve-interval = 0 by SIGHUP (no timer), then A silently drops
 #       everything (nft on the server host) and the name moves to B: the
 #       heal line, then the move (the heal asked for the lookup), echo back.
-# Each recovery must stay under $bound_ms ms (resolve-interval 2 s or
+# Each recovery (from the change to the first echo) must stay under
+# $bound_ms ms (resolve-interval 2 s or
 # heal-timeout 2 s, plus a lookup and a handshake); the figures are printed.
 # The client must exit cleanly (every handle closed). Missing tools fail.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-bound_ms=6000
+bound_ms=8000 # typically 0.5-2.7 s for (a), (b), 2.2-4 s for (c); headroom for a loaded CI host
 name=home.example
 
 [ "$(id -u)" = 0 ] || e2e_die "needs root (network namespaces)"
@@ -38,7 +39,7 @@ e2e_need_tools ip nft python3 setpriv ss
 E2E_NAME=fxm
 e2e_init
 tmp=$E2E_TMP
-t_start=$(date +%s)
+t_start=$(date +%s) t_change=0
 figures=()
 hostsdir='' made_etc_netns=0
 
@@ -75,13 +76,15 @@ e2e_udp_echo || e2e_die "the UDP echo did not start"
 e2e_server "$NS_S" "$tmp/server.log" tun -l 4567 -r 127.0.0.1:1234 || e2e_die "fauxtcp-server did not start"
 srv_pid=$E2E_LAST_PID
 
-# probe SECS: ms until an echo through the tunnel comes back, else "none".
+# probe SECS [SINCE-NS]: ms until an echo through the tunnel comes back
+# (counted from SINCE, date +%s%N, default now), else "none".
 # Always from 127.0.0.1:45000: one UDP peer, so its connection lives on
 # (the heal case needs the established one to go silent).
 probe() {
-	nc_ python3 - "$1" <<'PY'
+	nc_ python3 - "$1" "${2:-$(date +%s%N)}" <<'PY'
 import socket, sys, time
 limit = float(sys.argv[1])
+since = int(sys.argv[2]) / 1e9
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 45000))
@@ -99,7 +102,7 @@ while time.monotonic() - t0 < limit:
         except socket.timeout:
             continue
         if d == m:
-            print(int((time.monotonic() - t0) * 1000))
+            print(int((time.time() - since) * 1000))
             sys.exit(0)
 print("none")
 sys.exit(1)
@@ -112,10 +115,11 @@ write_ini() { # RESOLVE-INTERVAL EXTRA-LINE
 	chmod 644 "$tmp/client.ini"
 }
 
-# recovered LABEL FROM TO: after a change, the move line and the echo.
+# recovered LABEL FROM TO: after the change begun at $t_change, the move
+# line and the echo.
 recovered() {
 	local label=$1 from=$2 to=$3 rec
-	rec=$(probe 10)
+	rec=$(probe 10 "$t_change")
 	e2e_wait_log "$cli_log" "server $name moved from $from to $to" 3
 	e2e_result "$label: \"server $name moved from $from to $to\" logged" $?
 	figures+=("$label: echo back after $rec ms")
@@ -147,6 +151,7 @@ silent_home() { # A B
 	e2e_result "(c) SIGHUP: resolve-interval 0 reloaded" $?
 	rec=$(probe 3)
 	e2e_result "(c) echo at $a before ($rec ms)" "$(num "$rec"; echo $?)"
+	t_change=$(date +%s%N)
 	ns_ nft -f - <<-EOF || e2e_die "nft on the server host"
 	table inet home {
 		chain pre { type filter hook prerouting priority raw; ip daddr 203.0.113.2 drop; ip6 daddr 2001:db8:2::2 drop; }
@@ -175,10 +180,12 @@ family() { # FAMILY A B NAME-LINES EXTRA-INI-LINE
 	rec=$(probe 5)
 	e2e_result "$fam echo through $name ($a) after $rec ms" "$(num "$rec"; echo $?)"
 
+	t_change=$(date +%s%N)
 	set_hosts "$b $name"$'\n'"${4#*$'\n'}"
 	ns_ ip addr del "$a/$6" dev s0
 	recovered "(a) $fam moved" "$a" "$b"
 
+	t_change=$(date +%s%N)
 	addr_add "$a/$6"
 	set_hosts "$a $name"$'\n'"${4#*$'\n'}"
 	ns_ ip addr del "$b/$6" dev s0
