@@ -287,6 +287,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	if (signum == SIGHUP) {
 		notify_reloading(&d->notify);
 		reload(d);
+		if (d->ops->hangup)
+			d->ops->hangup(d->ctx);
 		notify_reloaded(&d->notify);
 		return;
 	}

@@ -40,6 +40,10 @@ struct daemon_ops {
 	/* A fatal error: undo what must not outlive the process, e.g. the
 	 * nft table (may be NULL). */
 	void (*cleanup)(void *ctx);
+	/* Every SIGHUP, after the reload (even without -c FILE, or when the
+	 * file could not be read): e.g. the client's server name looked up
+	 * again (may be NULL). */
+	void (*hangup)(void *ctx);
 };
 
 struct daemon {

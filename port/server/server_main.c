@@ -193,7 +193,7 @@ static int stop(struct server *s)
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {render, reload, NULL, cleanup};
+	static const struct daemon_ops ops = {.render = render, .reload = reload, .cleanup = cleanup};
 	static struct server s;
 	char remote[INET6_ADDRSTRLEN];
 
