@@ -105,7 +105,8 @@ result "/etc/fauxtcp in the package" "$(grep -qE '^d.* \./etc/fauxtcp/$' "$tmp/c
 mkdir "$tmp/ctl"
 dpkg-deb -e "$deb" "$tmp/ctl"
 result "maintainer scripts: $(cd "$tmp/ctl" && ls -- *inst *rm 2>/dev/null | tr '\n' ' ')(debhelper's, no direct systemctl)" \
-	"$([ -f "$tmp/ctl/postinst" ] && ! grep -q '^[^#]*systemctl ' "$tmp/ctl"/*inst "$tmp/ctl"/*rm 2>/dev/null; echo $?)"
+	"$([ -f "$tmp/ctl/postinst" ] && [ -f "$tmp/ctl/prerm" ] && [ -f "$tmp/ctl/postrm" ] &&
+		! cat "$tmp/ctl"/*inst "$tmp/ctl"/*rm | grep -E '^\s*systemctl\b' | grep -qv daemon-reload; echo $?)"
 # FAUXTCP_PKG_OUT=DIR keeps a copy of the .deb there (to inspect or install by hand).
 [ -n "${FAUXTCP_PKG_OUT:-}" ] && cp "$deb" "$FAUXTCP_PKG_OUT"/
 
