@@ -44,7 +44,8 @@ mb=20
 [ "$(id -u)" = 0 ] || e2e_die "needs root (network namespaces)"
 e2e_need_daemons
 e2e_need_tools ip nft wireguard-go wg socat sha256sum ping setpriv ss timeout
-E2E_NAME=fxw # shellcheck disable=SC2034 # lib.sh's
+# shellcheck disable=SC2034 # read by lib.sh
+E2E_NAME=fxw
 e2e_init
 tmp=$E2E_TMP t_start=$(date +%s)
 wgc=wgc$$ wgs=wgs$$ # <= 15 characters: pids stay below 2^22
@@ -153,7 +154,7 @@ run_mode() { # tun | raw
 	e2e_expect "$tag ping 2001:db8:14::2 over WireGuard" quiet nc_ ping -6 -c 5 -i 0.2 -W 2 2001:db8:14::2
 	# inner packet = WireGuard MTU: 40 bytes of IPv6 + 8 of ICMPv6 + data
 	e2e_expect "$tag ping with $wg_mtu-byte packets, don't-fragment" \
-		quiet nc_ ping -6 -c 3 -i 0.2 -W 2 -M do -s $((wg_mtu - 48)) 2001:db8:14::2
+		quiet nc_ ping -6 -c 3 -i 0.2 -W 2 -M "do" -s $((wg_mtu - 48)) 2001:db8:14::2
 	transfer "$tag TCP office -> home" "$tmp/up.bin" up
 	transfer "$tag TCP home -> office" "$tmp/down.bin" down
 	tb=$(too_big)
