@@ -504,11 +504,9 @@ Test(relay, conntrack_ack_sends_one_pure_ack)
 	cr_assert_eq(w.payload_len, 0);
 }
 
-/* A one-way flood toward the server: without an ACK of recent data, a
- * conntrack holds the client to the SYN|ACK's unscaled 64 KiB window. */
-static size_t flood_toward_server(bool conntrack_ack, size_t segs)
+/* A fresh server (TUN link) that accepted 192.0.2.1:50001, ISNs 0. */
+static void server_accepted(bool conntrack_ack)
 {
-	static uint8_t payload[1400];
 	struct testnet_config c = {
 		.role = RELAY_SERVER, .local4 = "192.0.2.2", .listen_port = 4567,
 		.own_all_ports = true, .conntrack_ack = conntrack_ack,
@@ -519,6 +517,15 @@ static size_t flood_toward_server(bool conntrack_ack, size_t segs)
 	testnet_advance(&n, 1000);
 	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
 	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, NULL, 0);
+}
+
+/* A one-way flood toward the server: without an ACK of recent data, a
+ * conntrack holds the client to the SYN|ACK's unscaled 64 KiB window. */
+static size_t flood_toward_server(bool conntrack_ack, size_t segs)
+{
+	static uint8_t payload[1400];
+
+	server_accepted(conntrack_ack);
 	size_t before = n.ntx;
 	for (size_t i = 0; i < segs; i++)
 		send_seg(cli4, srv4, 50001, 4567, 1u + (uint32_t)(i * sizeof(payload)), 1, SEG_ACK,
@@ -555,18 +562,9 @@ static void first_conn(struct fakeconn *c, void *arg)
 static uint64_t stream_both_ways(size_t every, uint16_t reply_len)
 {
 	static uint8_t payload[1400], reply[1500];
-	struct testnet_config c = {
-		.role = RELAY_SERVER, .local4 = "192.0.2.2", .listen_port = 4567,
-		.own_all_ports = true, .conntrack_ack = true, .unprotected = true,
-	};
 	struct fakeconn *conn = NULL;
 
-	if (n.relay)
-		testnet_fini(&n);
-	cr_assert_eq(testnet_init(&n, &c), 0);
-	testnet_advance(&n, 1000);
-	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
-	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, NULL, 0);
+	server_accepted(true); /* the clock stands still: no liveness ACK */
 	conntable_foreach(relay_conntable(n.relay), first_conn, &conn);
 	cr_assert_not_null(conn);
 	for (size_t i = 0; i < 1000; i++) {
