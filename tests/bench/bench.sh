@@ -501,8 +501,8 @@ wg_load() { # LABEL LOAD REP
 	read -r f1 w1 < <(wg_ticks)
 	h1=$(host_ticks)
 	kill_now "$srv"
-	# CSV: ... bytes(8) bits/s(9); with -P N the last line is the sum
-	res=$(awk -F, 'NF >= 9 { b = $8; r = $9 } END { if (r) printf "%.1f %d\n", r / 1e6, b }' "$tmp/wg-iperf.csv")
+	# CSV, a line per stream (2.1.8 prints no sum line): ... id(6) bytes(8) bits/s(9)
+	res=$(awk -F, 'NF >= 9 && $6 > 0 { b += $8; r += $9 } END { if (r) printf "%.1f %d\n", r / 1e6, b }' "$tmp/wg-iperf.csv")
 	local mbps bytes
 	read -r mbps bytes <<<"$res"
 	if [ -z "$mbps" ] || [ "${bytes:-0}" = 0 ]; then
