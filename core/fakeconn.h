@@ -76,6 +76,10 @@ struct fakeconn {
 	uint32_t seq;
 	uint32_t ack;
 	uint32_t last_ack; /* the ack field of the last segment we sent */
+	/* Server: the ack field of our last segment that left (a too-big
+	 * datagram or a failed send moves last_ack but shows a conntrack
+	 * nothing); relay_conn.c's conntrack_ack counts from it. */
+	uint32_t wire_ack;
 	/* The ack fields of our last segments: a peer's RST answering one of
 	 * them carries one of these as its seq. */
 	uint32_t recent_acks[FAKECONN_RECENT_ACKS];

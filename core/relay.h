@@ -49,7 +49,8 @@ struct relay_config {
 	 * virtio-net header that says so (port/afpacket). */
 	bool tx_csum_partial;
 	/* Server: send a pure ACK right after accepting, and one whenever
-	 * RELAY_CONNTRACK_ACK_BYTES arrived since our last segment, so that a
+	 * RELAY_CONNTRACK_ACK_BYTES arrived since our last segment that left
+	 * (data included: relay_conn.c's conntrack_ack), so that a
 	 * conntrack on the path learns our scaled window and a one-way flood
 	 * toward us stays inside it (docs/design.md). phantun ignores empty
 	 * segments, so this stays compatible. */

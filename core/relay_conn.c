@@ -23,6 +23,15 @@ static void touch(struct relay *r, struct fakeconn *c)
 
 /* ---- output ---- */
 
+/* What a conntrack on the path has seen of us: a segment with this ack
+ * left (see conntrack_ack). */
+static void left(struct relay *r, struct fakeconn *c, const struct fakeconn_tx *tx)
+{
+	c->last_tx = r->now;
+	if (tx->flags & SEG_ACK)
+		c->wire_ack = tx->ack;
+}
+
 int relay_emit(struct relay *r, const struct tuple *t, uint8_t flags,
 	       uint32_t seq, uint32_t ack, const uint8_t *payload, size_t len)
 {
@@ -82,6 +91,7 @@ int relay_send_payload(struct relay *r, struct fakeconn *c,
 	}
 	int err = relay_emit(r, &c->t, tx.flags, tx.seq, tx.ack, data, len);
 	if (err == 0) {
+		left(r, c, &tx);
 		c->stats.dgrams_out++;
 		c->stats.bytes_out += len;
 	}
@@ -187,7 +197,7 @@ static void on_established(struct relay *r, struct fakeconn *c)
 	if (r->cfg.role == RELAY_SERVER && r->cfg.conntrack_ack) {
 		fakeconn_pure_ack(c, &tx);
 		if (relay_emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0) == 0)
-			c->last_tx = r->now;
+			left(r, c, &tx);
 	}
 	/* The handshake packet goes first, then what waited (spec:
 	 * Optional handshake packet; pcap f). */
@@ -214,7 +224,22 @@ void relay_warm_end(struct relay *r, struct fakeconn *c)
  * can reach it after the client's first 64 KiB, too late to be accepted
  * (its ack is then older than conntrack's window), and a one-way flood
  * is marked INVALID from there on. An ACK of recent data always lands
- * inside the window. */
+ * inside the window.
+ *
+ * Only while we are silent, though. Linux's tcp_in_window() passes a
+ * client segment while its seq <= A + W: A the ack of the last segment of
+ * ours it took (any segment: data carries the same ack as a pure ACK), W
+ * the window it knows of ours, the SYN|ACK's unscaled 64 KiB until it has
+ * taken a later segment (we cannot tell when, so we assume it has not).
+ * "Recently enough" is therefore counted in the client's bytes, not in
+ * time: if a segment of ours left with an ack less than W/2 behind what
+ * arrived since, conntrack's edge is still at least W/2 ahead of the
+ * client, room for the round trip of the next one, and a pure ACK adds
+ * nothing. W/2 without one (RELAY_CONNTRACK_ACK_BYTES): the reverse
+ * direction is silent, and we speak. Counted from wire_ack, the ack of
+ * our last segment that did leave: a datagram too big for the path (a
+ * tunnel MTU set too high at home) moves seq and last_ack but shows a
+ * conntrack nothing. */
 static void conntrack_ack(struct relay *r, struct fakeconn *c)
 {
 	struct fakeconn_tx tx;
@@ -222,7 +247,7 @@ static void conntrack_ack(struct relay *r, struct fakeconn *c)
 	if (r->cfg.role != RELAY_SERVER || c->state != FAKECONN_ESTABLISHED)
 		return;
 	bool for_conntrack = r->cfg.conntrack_ack &&
-		(uint32_t)(c->ack - c->last_ack) >= RELAY_CONNTRACK_ACK_BYTES;
+		(uint32_t)(c->ack - c->wire_ack) >= RELAY_CONNTRACK_ACK_BYTES;
 	/* A client that only sends hears us at least this often, so that
 	 * its silence rule (heal-timeout) only fires on a dead path. */
 	bool for_liveness = !r->cfg.unprotected &&
@@ -231,7 +256,7 @@ static void conntrack_ack(struct relay *r, struct fakeconn *c)
 		return;
 	fakeconn_pure_ack(c, &tx);
 	if (relay_emit(r, &c->t, tx.flags, tx.seq, tx.ack, NULL, 0) == 0)
-		c->last_tx = r->now;
+		left(r, c, &tx);
 	if (for_conntrack)
 		r->stats.conntrack_acks++;
 	else
@@ -244,7 +269,7 @@ void relay_apply(struct relay *r, struct fakeconn *c, unsigned act,
 {
 	if ((act & FAKECONN_SEND) &&
 	    relay_emit(r, &c->t, tx->flags, tx->seq, tx->ack, NULL, 0) == 0)
-		c->last_tx = r->now;
+		left(r, c, tx);
 	if (act & FAKECONN_HEARD)
 		r->last_heard = r->now;
 	if (act & FAKECONN_CLOSE) {

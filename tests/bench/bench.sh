@@ -7,7 +7,7 @@
 #                                   pings, scaling in raw mode only (well under a minute)
 #   options: --secs S  --reps N  --flood-secs S  --rate R  --peers "1 100 ..."
 #            --perf    also profile both daemons (perf record) in a 1400-byte run
-#            --only "direct tun raw scaling"   run only these parts
+#            --only "direct tun raw scaling wg"   run only these parts
 #            --server-args "ARGS"   more fauxtcp-server flags (e.g. --no-conntrack-ack)
 #            --keep DIR   keep the daemons' logs and the raw results in DIR
 #            --loads "1400x1 1400x4@500M ..."  (SIZExSTREAMS[@RATE])  --msgs "64 1400"
@@ -38,6 +38,15 @@
 #   itself tells the router's conntrack the window (phantun's wire stalls
 #   after ~94 datagrams: conntrack holds the client to the SYN|ACK's
 #   unscaled 64 KiB); datagrams sent vs delivered, second by second.
+# - WireGuard (wg): wireguard-go on both hosts (inner 2001:db8:14::1 and ::2,
+#   MTU 1428 in every row: 1500 - IPv4 20 - TCP 20 - WireGuard 32, so that
+#   rows differ only by the path), iperf2 TCP inside it, client->server and
+#   server->client (-R: the client host opens every connection), 1 and 4
+#   streams; rows: udp (WireGuard straight to 203.0.113.2:51820 through the
+#   router, plain UDP), wg-tun, wg-raw (its endpoint fauxtcp-client's
+#   127.0.0.1:4000, fauxtcp-server -r 127.0.0.1:51820), all in the same run,
+#   each repetition cycling through the three; CPU per GB delivered for
+#   fauxtcp (client + server), wireguard-go (both) and the host.
 # - connection scaling: 1, 100, 1000, 10000 UDP peers (udpgen.py, fixed
 #   total rate; udpsink.py answers each peer now and then, as a real
 #   protocol would); CPU per datagram and RSS of the daemons as their
@@ -52,12 +61,13 @@ build=${FAUXTCP_BUILD:-$here/../../build}
 
 secs=5 reps=3 flood_secs=10 rate=20000 peers="1 100 1000 10000" perf=0
 loads_list="1400x1 1400x4 1200x1 1200x4 1400x1@300M" msgs="64 1400" scale_modes="tun raw"
-only="direct tun raw scaling" server_args='' keep=''
+only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R"
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) # every part, fewer variants: well under a minute
-		secs=1 reps=1 flood_secs=2 loads_list="1400x1 1200x4" msgs=64 scale_modes=raw ;;
+		secs=1 reps=1 flood_secs=2 loads_list="1400x1 1200x4" msgs=64 scale_modes=raw
+		wg_secs=2 wg_loads="1 1R" ;;
 	--secs) secs=$2; shift ;;
 	--reps) reps=$2; shift ;;
 	--flood-secs) flood_secs=$2; shift ;;
@@ -78,6 +88,11 @@ done
 for t in iperf sockperf python3 nft setpriv ss; do
 	command -v $t >/dev/null || { echo "bench.sh: $t missing (apt-get install iperf sockperf)" >&2; exit 2; }
 done
+if [[ " $only " == *" wg "* ]]; then
+	for t in wireguard-go wg ping; do
+		command -v $t >/dev/null || { echo "bench.sh: $t missing (scripts/setup installs it)" >&2; exit 2; }
+	done
+fi
 
 C=fb-c-$$ R=fb-r-$$ S=fb-s-$$
 tmp=$(mktemp -d)
@@ -212,13 +227,13 @@ spawn() { # NS CMD...: start CMD in NS in the background; its pid in $spawned
 }
 
 # ---- the daemons ----
-client_pid='' server_pid=''
+client_pid='' server_pid='' remote_port=5001
 start_daemons() { # MODE LOGNAME [SERVER ARGS...]: server, then client; fails if one did not start
 	local mode=$1 log=$2 ok=0
 	shift 2
 	[ "$mode" = raw ] && set -- --mode raw --iface s0 "$@"
 	# shellcheck disable=SC2086 # --server-args: split into flags
-	spawn "$S" "$server" -l 4567 -r 127.0.0.1:5001 "$@" $server_args 2>"$tmp/$log-server.log"
+	spawn "$S" "$server" -l 4567 -r "127.0.0.1:$remote_port" "$@" $server_args 2>"$tmp/$log-server.log"
 	server_pid=$spawned
 	# ready: its log says so (at most 3 s), and it is still running
 	wait_for 3 grep -q 'accepting fake TCP' "$tmp/$log-server.log"
@@ -431,6 +446,97 @@ profile() { # MODE
 	echo
 }
 
+# ---- WireGuard through the tunnel ----
+wgc=fbwc$$ wgs=fbws$$ wgc_pid='' wgs_pid=''
+wgc=${wgc:0:15} wgs=${wgs:0:15}
+wg_start() { # wireguard-go on both hosts, keys, addresses; fails if one did not come up
+	local ns ifn k
+	export WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1
+	for k in c s; do
+		(umask 077; wg genkey >"$tmp/wg-$k.key") && wg pubkey <"$tmp/wg-$k.key" >"$tmp/wg-$k.pub" || return 1
+	done
+	for k in c s; do
+		if [ $k = c ]; then ns=$C ifn=$wgc; else ns=$S ifn=$wgs; fi
+		rm -f "/var/run/wireguard/$ifn.sock"
+		spawn "$ns" wireguard-go -f "$ifn" >"$tmp/wg-$k.log" 2>&1
+		if [ $k = c ]; then wgc_pid=$spawned; else wgs_pid=$spawned; fi
+		wait_for 5 test -S "/var/run/wireguard/$ifn.sock" || return 1
+		ip -n "$ns" addr add "2001:db8:14::$([ $k = c ] && echo 1 || echo 2)/64" dev "$ifn" nodad
+		ip -n "$ns" link set "$ifn" mtu 1428 up || return 1
+	done
+	s wg set "$wgs" listen-port 51820 private-key "$tmp/wg-s.key" \
+		peer "$(cat "$tmp/wg-c.pub")" allowed-ips 2001:db8:14::1/128 &&
+		c wg set "$wgc" private-key "$tmp/wg-c.key" peer "$(cat "$tmp/wg-s.pub")" \
+			allowed-ips 2001:db8:14::2/128 persistent-keepalive 25
+}
+wg_path() { # udp | wg-tun | wg-raw: where the office peer sends; until a handshake and a ping pass
+	local ep=127.0.0.1:4000
+	[ "$1" = udp ] && ep=203.0.113.2:51820
+	c wg set "$wgc" peer "$(cat "$tmp/wg-s.pub")" endpoint "$ep"
+	wait_for 10 c ping -6 -c 1 -W 1 2001:db8:14::2 >/dev/null 2>&1
+}
+tcp_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; } # NS PORT
+wg_ticks() { # fauxtcp (client + server) and wireguard-go (both): "FAUXTCP WG"
+	local a b d e
+	a=$(proc_ticks "$client_pid") b=$(proc_ticks "$server_pid") d=$(proc_ticks "$wgc_pid") e=$(proc_ticks "$wgs_pid")
+	[ "$a" = - ] && a=0
+	[ "$b" = - ] && b=0
+	echo "$((a + b)) $((d + e))"
+}
+per_gb() { # TICKS_BEFORE TICKS_AFTER BYTES: CPU s per GB delivered
+	[ "${3:-0}" = 0 ] && { echo -; return; }
+	awk -v a="$1" -v b="$2" -v n="$3" -v t="$tick_ms" 'BEGIN { printf "%.2f", (b - a) * t / 1000 / (n / 1e9) }'
+}
+# One iperf2 TCP run inside WireGuard: STREAMS[R] (R: server -> client).
+wg_load() { # LABEL LOAD REP
+	local label=$1 p=${2%R} dir=up rev=() rep=$3 srv f0 w0 h0 f1 w1 h1 res
+	[ "$2" != "$p" ] && dir=down rev=(-R)
+	spawn "$S" iperf -s -V -B 2001:db8:14::2 -p 5002 >/dev/null 2>&1
+	srv=$spawned
+	wait_for 3 tcp_listening "$S" 5002
+	read -r f0 w0 < <(wg_ticks)
+	h0=$(host_ticks)
+	c timeout -k 2 $((wg_secs + 20)) iperf -c 2001:db8:14::2 -V -p 5002 -t "$wg_secs" -P "$p" "${rev[@]}" -y C \
+		>"$tmp/wg-iperf.csv" 2>"$tmp/wg-iperf.err"
+	read -r f1 w1 < <(wg_ticks)
+	h1=$(host_ticks)
+	kill_now "$srv"
+	# CSV, a line per stream (2.1.8 prints no sum line): ... id(6) bytes(8) bits/s(9)
+	res=$(awk -F, 'NF >= 9 && $6 > 0 { b += $8; r += $9 } END { if (r) printf "%.1f %d\n", r / 1e6, b }' "$tmp/wg-iperf.csv")
+	local mbps bytes
+	read -r mbps bytes <<<"$res"
+	if [ -z "$mbps" ] || [ "${bytes:-0}" = 0 ]; then
+		fail "[$label $2 #$rep] no TCP result inside WireGuard: $(tail -2 "$tmp/wg-iperf.err" | tr '\n' ' ')"
+		return
+	fi
+	local fg wgg hg
+	fg=$(per_gb "$f0" "$f1" "$bytes") wgg=$(per_gb "$w0" "$w1" "$bytes") hg=$(per_gb "$h0" "$h1" "$bytes")
+	[ "$label" = udp ] && fg=-
+	echo "$label $dir $p $rep $mbps $bytes $fg $wgg $hg" >>"$tmp/wg.tsv"
+	say "$label TCP $dir x$p #$rep: $mbps Mbit/s; CPU s/GB: fauxtcp $fg, wireguard-go $wgg, host $hg"
+}
+wg_part() {
+	local rep path l
+	wg_start || { fail "[wg] wireguard-go did not start: $(tail -3 "$tmp/wg-c.log" "$tmp/wg-s.log")"; return; }
+	for rep in $(seq "$reps"); do
+		for path in udp wg-tun wg-raw; do
+			if [ "$path" != udp ]; then
+				remote_port=51820
+				start_daemons "${path#wg-}" "$path" || continue
+			fi
+			if wg_path "$path"; then
+				for l in $wg_loads; do wg_load "$path" "$l" "$rep"; done
+			else
+				fail "[$path #$rep] no ping through WireGuard"
+			fi
+			[ "$path" != udp ] && stop_daemons "$path"
+			remote_port=5001
+		done
+	done
+	stop "$wgc_pid" "$wgs_pid"
+	rm -f "/var/run/wireguard/$wgc.sock" "/var/run/wireguard/$wgs.sock"
+}
+
 # ---- the run ----
 say "fauxtcp $(git -C "$here" describe --always --dirty 2>/dev/null || echo '?')," \
 	"binaries built $(date -u -r "$build/fauxtcp-server" +%FT%TZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -460,6 +566,9 @@ done
 
 part scaling && say "== connection scaling: $rate datagrams/s of 1400 bytes from $peers peers"
 part scaling && for mode in $scale_modes; do scaling "$mode"; done
+
+part wg && say "== WireGuard (wireguard-go) over plain UDP, through fauxtcp TUN and raw: iperf2 TCP inside"
+part wg && wg_part
 
 echo
 python3 "$here/report.py" "$tmp"

@@ -4,7 +4,7 @@
 not apply): medians over repetitions, each tunnel row against the direct
 row of the same load.
 
-usage: report.py DIR      (reads DIR/load.tsv, lat.tsv, scale.tsv, flood.tsv)"""
+usage: report.py DIR      (reads DIR/load.tsv, lat.tsv, scale.tsv, flood.tsv, wg.tsv)"""
 import os
 import statistics
 import sys
@@ -14,7 +14,9 @@ LOAD = "mode size streams bw rep mbps dgps loss delivered cli_ms srv_ms host_ms 
 LAT = "mode msg rep p50 p99".split()
 SCALE = "mode peers sent delivered conns_c conns_s cli_ms srv_ms cli_rss cli_hwm srv_rss srv_hwm".split()
 FLOOD = "mode rep secs sent delivered last_sec per_sec ct_invalid leaked".split()
+WG = "path dir streams rep mbps bytes fx_sgb wg_sgb host_sgb".split()
 MODES = ["direct", "tun", "raw"]
+WG_PATHS = ["udp", "wg-tun", "wg-raw"]
 
 
 def rows(name, cols):
@@ -143,4 +145,30 @@ if flood:
         per = ",".join(f"{int(x) / 1000:.0f}" for x in r["per_sec"].split(",") if x.isdigit())
         print(f"{r['mode']:<6} {r['rep']:>3} {r['secs']:>4} {f(s, '.0f', 11)} {f(dl, '.0f', 11)} {f(pct, '.1f', 6)}"
               f" {r['last_sec']:>12} {r['ct_invalid']:>11} {r['leaked']:>7}  {per}")
+    print()
+
+wg = group(rows("wg.tsv", WG), ["path", "dir", "streams"])
+if wg:
+    print("WireGuard (wireguard-go, MTU 1428 everywhere) with iperf2 TCP inside it; up: client host")
+    print("-> server host, down: server -> client (iperf -R; the client host opens every")
+    print("connection); P: TCP streams. udp: WireGuard over plain UDP through the same NAT router;")
+    print("wg-tun, wg-raw: through fauxtcp, the server in TUN or raw mode. CPU in s per GB")
+    print("delivered: fauxtcp (client + server), wireguard-go (both ends), host (all cores' busy")
+    print("time). x: ratio to the udp row of the same direction and streams, this run.")
+    print("Medians of", max(len(v) for v in wg.values()), "run(s).")
+    print()
+    print("path    dir   P   Mbit/s  fauxtcp  wg-go   host  x goodput  x wg-go  x hostCPU")
+    print("                           s/GB    s/GB   s/GB")
+    keys = sorted(wg, key=lambda k: (k[1] != "up", int(k[2]), WG_PATHS.index(k[0])))
+    for k in keys:
+        m = {c: med(wg[k], c) for c in WG[4:]}
+        base = wg.get(("udp", k[1], k[2]))
+        bm = {c: med(base, c) for c in ("mbps", "wg_sgb", "host_sgb")} if base else {}
+        other = k[0] != "udp"
+        gx = ratio(m["mbps"], bm.get("mbps")) if other else None
+        wx = ratio(m["wg_sgb"], bm.get("wg_sgb")) if other else None
+        hx = ratio(m["host_sgb"], bm.get("host_sgb")) if other else None
+        print(f"{k[0]:<7} {k[1]:<4} {k[2]:>2} {f(m['mbps'], '.0f', 8)} {f(m['fx_sgb'], '.2f', 8)}"
+              f" {f(m['wg_sgb'], '.2f', 6)} {f(m['host_sgb'], '.2f', 6)} {f(gx, '.2f', 10)}"
+              f" {f(wx, '.2f', 8)} {f(hx, '.2f', 10)}".rstrip())
     print()

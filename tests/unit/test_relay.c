@@ -504,11 +504,9 @@ Test(relay, conntrack_ack_sends_one_pure_ack)
 	cr_assert_eq(w.payload_len, 0);
 }
 
-/* A one-way flood toward the server: without an ACK of recent data, a
- * conntrack holds the client to the SYN|ACK's unscaled 64 KiB window. */
-static size_t flood_toward_server(bool conntrack_ack, size_t segs)
+/* A fresh server (TUN link) that accepted 192.0.2.1:50001, ISNs 0. */
+static void server_accepted(bool conntrack_ack)
 {
-	static uint8_t payload[1400];
 	struct testnet_config c = {
 		.role = RELAY_SERVER, .local4 = "192.0.2.2", .listen_port = 4567,
 		.own_all_ports = true, .conntrack_ack = conntrack_ack,
@@ -519,6 +517,15 @@ static size_t flood_toward_server(bool conntrack_ack, size_t segs)
 	testnet_advance(&n, 1000);
 	send_seg(cli4, srv4, 50001, 4567, 0, 0, SEG_SYN, NULL, 0);
 	send_seg(cli4, srv4, 50001, 4567, 1, 1, SEG_ACK, NULL, 0);
+}
+
+/* A one-way flood toward the server: without an ACK of recent data, a
+ * conntrack holds the client to the SYN|ACK's unscaled 64 KiB window. */
+static size_t flood_toward_server(bool conntrack_ack, size_t segs)
+{
+	static uint8_t payload[1400];
+
+	server_accepted(conntrack_ack);
 	size_t before = n.ntx;
 	for (size_t i = 0; i < segs; i++)
 		send_seg(cli4, srv4, 50001, 4567, 1u + (uint32_t)(i * sizeof(payload)), 1, SEG_ACK,
@@ -539,6 +546,49 @@ Test(relay, conntrack_ack_acks_every_32k_of_a_one_way_flood)
 	cr_assert_eq(flood_toward_server(true, 240), 10);
 	cr_assert_eq(relay_stats(n.relay)->conntrack_acks, 10);
 	cr_assert_eq(flood_toward_server(false, 240), 0, "phantun's exact wire: no ACK");
+}
+
+static void first_conn(struct fakeconn *c, void *arg)
+{
+	struct fakeconn **out = arg;
+
+	if (!*out)
+		*out = c;
+}
+
+/* The client sends 1400-byte segments; the server answers with a 100-byte
+ * datagram after every `every` of them (0: never), 1,000 of them in all.
+ * Returns the pure ACKs sent for a conntrack. */
+static uint64_t stream_both_ways(size_t every, uint16_t reply_len)
+{
+	static uint8_t payload[1400], reply[1500];
+	struct fakeconn *conn = NULL;
+
+	server_accepted(true); /* the clock stands still: no liveness ACK */
+	conntable_foreach(relay_conntable(n.relay), first_conn, &conn);
+	cr_assert_not_null(conn);
+	for (size_t i = 0; i < 1000; i++) {
+		send_seg(cli4, srv4, 50001, 4567, 1u + (uint32_t)(i * sizeof(payload)), 1, SEG_ACK,
+			 payload, sizeof(payload));
+		if (every && (i + 1) % every == 0)
+			relay_conn_datagram(n.relay, n.now, conn, reply, reply_len);
+	}
+	return relay_stats(n.relay)->conntrack_acks;
+}
+
+Test(relay, conntrack_ack_only_while_the_server_is_silent)
+{
+	/* One way: 1,400,000 bytes, one ACK per 32 KiB (24 segments). */
+	cr_assert_eq(stream_both_ways(0, 100), 1000 / 24);
+	/* The server's data every 16 or 22 segments (22,400 and 30,800
+	 * bytes) carries an ack conntrack takes: no pure ACK. */
+	cr_assert_eq(stream_both_ways(16, 100), 0);
+	cr_assert_eq(stream_both_ways(22, 100), 0);
+	/* Every 40 (56,000 bytes): one pure ACK in each gap, at 32 KiB. */
+	cr_assert_eq(stream_both_ways(40, 100), 1000 / 40);
+	/* Datagrams too big for the path (1461 > 1500 - 40) leave nothing on
+	 * the wire: the flood is as one-way as without them. */
+	cr_assert_eq(stream_both_ways(16, 1461), 1000 / 24);
 }
 
 Test(relay, forged_rsts_do_not_close_a_connection)
