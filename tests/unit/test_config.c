@@ -168,8 +168,12 @@ Test(config, no_arguments_is_not_an_error_until_validate)
 	cr_assert_eq(config_parse_args(&c, 1, (char *[]){ "fauxtcp", NULL },
 				       err, sizeof(err)), 0);
 	cr_assert_eq(c.given, 0);
+	/* Every missing flag at once, not one per attempt. */
 	expect_err(config_validate(&c, err, sizeof(err)),
-		   "missing --local IP:PORT (or local = in [client])");
+		   "missing --local IP:PORT and --remote HOST:PORT (or local = and remote = in [client])");
+	c = server();
+	expect_err(config_validate(&c, err, sizeof(err)),
+		   "missing --local PORT and --remote HOST:PORT (or local = and remote = in [server])");
 }
 
 /* ---- client flags ---- */
