@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The command line as a user meets it, no root needed: the exact one-line
+# errors of both daemons (each hint once), and that the bash completion
+# and the INI man page cover the option table that --help prints.
+# Usage: cli.sh CLIENT SERVER
+set -u
+client=$1 server=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+pass=0 fail=0
+result() { # NAME RC [DETAIL]
+	if [ "$2" = 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1${3:+: $3}"; fail=$((fail + 1)); fi
+}
+# exact NAME EXPECTED CMD...: stderr is exactly EXPECTED and the exit is 2.
+exact() {
+	local name=$1 want=$2 got rc
+	shift 2
+	got=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	[ "$got" = "$want" ] && [ $rc -eq 2 ]
+	result "$name" $? "exit $rc, got '$got'"
+}
+
+exact "unknown short option, hint once" "fauxtcp-client: unknown option '-x' (see --help)" "$client" -x
+exact "unknown long option, hint once" "fauxtcp-server: unknown option '--bogus' (see --help)" "$server" --bogus
+exact "both required flags missing" \
+	"fauxtcp-client: missing --local IP:PORT and --remote HOST:PORT (or local = and remote = in [client])" "$client"
+exact "did you mean an option" \
+	"fauxtcp-client: unknown option '--remtoe' (did you mean --remote?)" "$client" --remtoe x:1
+exact "did you mean: only the server's options" \
+	"fauxtcp-server: unknown option '--chek' (see --help)" "$server" --chek
+exact "did you mean the subcommand" \
+	"fauxtcp-client: unknown subcommand 'stauts' (did you mean 'status'?)" "$client" stauts -l 127.0.0.1:1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
