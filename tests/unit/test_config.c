@@ -426,12 +426,47 @@ Test(config, unknown_flags)
 {
 	struct config c = client();
 
-	expect_err(PARSE(&c, "--remotee", "x:1"), "unknown option '--remotee' (see --help)");
+	expect_err(PARSE(&c, "--remotee", "x:1"),
+		   "unknown option '--remotee' (did you mean --remote?)");
 	expect_err(PARSE(&c, "--bogus=1"), "unknown option '--bogus' (see --help)");
 	expect_err(PARSE(&c, "-x"), "unknown option '-x' (see --help)");
 	expect_err(PARSE(&c, "-4x"), "unknown option '-x' (see --help)");
+	/* Ambiguous (--tun-local, --tun-local6) and not within two edits. */
 	expect_err(PARSE(&c, "--tun-l", "1.2.3.4"),
 		   "unknown option '--tun-l' (options cannot be abbreviated)");
+}
+
+Test(config, did_you_mean)
+{
+	struct config c = client();
+
+	expect_err(PARSE(&c, "--remot", "x:1"),
+		   "unknown option '--remot' (options cannot be abbreviated: did you mean --remote?)");
+	expect_err(PARSE(&c, "--lcoal=1.2.3.4:5"),
+		   "unknown option '--lcoal' (did you mean --local?)");
+	expect_err(PARSE(&c, "--idle-timout", "5"),
+		   "unknown option '--idle-timout' (did you mean --idle-timeout?)");
+	/* Only this daemon's options: --mode is the server's. */
+	expect_err(PARSE(&c, "--mdoe", "raw"), "unknown option '--mdoe' (see --help)");
+	c = server();
+	expect_err(PARSE(&c, "--mdoe", "raw"), "unknown option '--mdoe' (did you mean --mode?)");
+	expect_err(PARSE(&c, "--chek"), "unknown option '--chek' (see --help)");
+	c = client();
+	expect_err(PARSE(&c, "--chek"), "unknown option '--chek' (did you mean --check?)");
+}
+
+Test(config, did_you_mean_subcommand)
+{
+	struct config c = client();
+
+	expect_err(PARSE(&c, "stauts", "-l", "127.0.0.1:1"),
+		   "unknown subcommand 'stauts' (did you mean 'status'?)");
+	expect_err(PARSE(&c, "statu"), "unknown subcommand 'statu' (did you mean 'status'?)");
+	/* Not the first word, or nothing like it: a stray argument. */
+	expect_err(PARSE(&c, "-l", "1.2.3.4:5", "stauts"),
+		   "unexpected argument 'stauts' (phantun options take no positional arguments)");
+	expect_err(PARSE(&c, "start"),
+		   "unexpected argument 'start' (phantun options take no positional arguments)");
 }
 
 Test(config, no_abbreviations)
@@ -440,13 +475,13 @@ Test(config, no_abbreviations)
 
 	/* glibc would take these; phantun would not. */
 	expect_err(PARSE(&c, "--rem", "h:1"),
-		   "unknown option '--rem' (options cannot be abbreviated)");
+		   "unknown option '--rem' (options cannot be abbreviated: did you mean --remote?)");
 	expect_err(PARSE(&c, "--loc=1.2.3.4:5"),
-		   "unknown option '--loc' (options cannot be abbreviated)");
+		   "unknown option '--loc' (options cannot be abbreviated: did you mean --local?)");
 	expect_err(PARSE(&c, "--ipv4"),
-		   "unknown option '--ipv4' (options cannot be abbreviated)");
+		   "unknown option '--ipv4' (options cannot be abbreviated: did you mean --ipv4-only?)");
 	expect_err(PARSE(&c, "--vers"),
-		   "unknown option '--vers' (options cannot be abbreviated)");
+		   "unknown option '--vers' (options cannot be abbreviated: did you mean --version?)");
 	/* A value that looks like the option must not confuse the check. */
 	cr_assert_eq(PARSE(&c, "--pcap", "--pcap"), 0, "%s", err);
 	cr_assert_str_eq(c.pcap, "--pcap");
