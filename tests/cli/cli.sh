@@ -31,5 +31,18 @@ exact "did you mean: only the server's options" \
 exact "did you mean the subcommand" \
 	"fauxtcp-client: unknown subcommand 'stauts' (did you mean 'status'?)" "$client" stauts -l 127.0.0.1:1
 
+# scripts/test: a first argument that is not a directory goes to ctest.
+bdir=$(cd "$(dirname "$client")" && pwd)
+runs() { # NAME CMD...: exit 0 and ctest's listing
+	local name=$1 out
+	shift
+	out=$("$@" 2>&1)
+	[ $? -eq 0 ] && grep -q "Total Tests" <<<"$out"
+	result "$name" $? "$(head -3 <<<"$out")"
+}
+runs "scripts/test -N -E X (ctest arguments only)" env FAUXTCP_BUILD="$bdir" "$top/scripts/test" -N -E X
+runs "scripts/test DIR -N" "$top/scripts/test" "$bdir" -N -R cli
+runs "scripts/test --build DIR -N" "$top/scripts/test" --build "$bdir" -N -R cli
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
