@@ -7,6 +7,8 @@ set -u
 client=$1 server=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pass=0 fail=0
+tmp_dir=$(mktemp -d)
+trap 'rm -rf "$tmp_dir"' EXIT
 result() { # NAME RC [DETAIL]
 	if [ "$2" = 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1${3:+: $3}"; fail=$((fail + 1)); fi
 }
@@ -30,6 +32,26 @@ exact "did you mean: only the server's options" \
 	"fauxtcp-server: unknown option '--chek' (see --help)" "$server" --chek
 exact "did you mean the subcommand" \
 	"fauxtcp-client: unknown subcommand 'stauts' (did you mean 'status'?)" "$client" stauts -l 127.0.0.1:1
+
+# The bash completion offers exactly the flags --help lists, per daemon.
+completion=$top/completion/fauxtcp.bash
+complete_words() { # WORD...: the completions of the last word
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _fauxtcp; printf "%s\n" "${COMPREPLY[@]}"' \
+		_ "$completion" "$@" | sort -u
+}
+for daemon in "$client" "$server"; do
+	name=$(basename "$daemon")
+	# "  -l, --local IP:PORT  ..." and "      --iface NAME  ...": the flags.
+	"$daemon" --help | grep -E '^ +-' | sed -E 's/^ +//; s/  .*//; s/ [A-Z|a-z:]+$//; s/, /\n/' |
+		sort -u >"$tmp_dir/help.$name"
+	complete_words "$name" - >"$tmp_dir/comp.$name"
+	diff -u "$tmp_dir/help.$name" "$tmp_dir/comp.$name" >"$tmp_dir/diff.$name"
+	result "completion offers every flag of $name --help, and no other" $? "$(cat "$tmp_dir/diff.$name")"
+done
+[ "$(complete_words fauxtcp-client sta)" = status ]
+result "completion: the status subcommand" $?
+[ "$(complete_words fauxtcp-server --mode r)" = raw ]
+result "completion: --mode's values" $?
 
 # scripts/test: a first argument that is not a directory goes to ctest.
 bdir=$(cd "$(dirname "$client")" && pwd)
