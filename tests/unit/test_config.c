@@ -1339,3 +1339,72 @@ Test(config, usage_flags_parse)
 		free(text);
 	}
 }
+
+/* ---- docs/fauxtcp.ini.5 ---- */
+
+static char *read_page(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(text);
+	cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return text;
+}
+
+/* "\fBidle\-timeout\fP": how the page names a key. */
+static void roff_key(const char *key, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf, len, "\\fB");
+	for (; *key && n + 3 < len; key++) {
+		if (*key == '-')
+			buf[n++] = '\\';
+		buf[n++] = *key;
+	}
+	buf[n] = '\0';
+	cr_assert_lt(n + 4, len);
+	strcat(buf, "\\fP");
+}
+
+/* The INI man page names every key of the table under its daemon's
+ * section, so a key added to cfg_opts cannot go undocumented there. */
+Test(config, ini_man_page_lists_every_key)
+{
+	static const char *const heading[2] = {
+		[CONFIG_CLIENT] = "\n.SH CLIENT KEYS\n",
+		[CONFIG_SERVER] = "\n.SH SERVER KEYS\n",
+	};
+	char *page = read_page(FAUXTCP_SOURCE_DIR "/docs/fauxtcp.ini.5");
+	int r;
+
+	for (r = CONFIG_CLIENT; r <= CONFIG_SERVER; r++) {
+		char *start = strstr(page, heading[r]), *end;
+		size_t i;
+
+		cr_assert_not_null(start, "no section%s", heading[r]);
+		end = strstr(start + 1, "\n.SH ");
+		if (end)
+			*end = '\0';
+		for (i = 0; i < ARRAY_SIZE(cfg_opts); i++) {
+			char name[64];
+
+			if (!cfg_opts[i].key || !(cfg_opts[i].roles & role_bit((enum config_role)r)))
+				continue;
+			roff_key(cfg_opts[i].key, name, sizeof(name));
+			cr_assert_not_null(strstr(start, name), "docs/fauxtcp.ini.5 lists no %s key '%s'",
+					   role_name((enum config_role)r), cfg_opts[i].key);
+		}
+		if (end)
+			*end = '\n';
+	}
+	free(page);
+}
