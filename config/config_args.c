@@ -72,7 +72,7 @@ static const char *typed(const struct opt_desc *o, bool via_short, char *buf,
 /* Levenshtein distance between a[0..an) and b, or 3 when it is more. */
 static unsigned int distance(const char *a, size_t an, const char *b)
 {
-	unsigned int row[CFG_NAME_MAX + 1], diag, up, best;
+	unsigned int row[CFG_NAME_MAX + 1], up;
 	size_t bn = strlen(b), i, j;
 
 	if (an > CFG_NAME_MAX || bn > CFG_NAME_MAX ||
@@ -81,9 +81,9 @@ static unsigned int distance(const char *a, size_t an, const char *b)
 	for (j = 0; j <= bn; j++)
 		row[j] = (unsigned int)j;
 	for (i = 1; i <= an; i++) {
-		diag = row[0];
+		unsigned int diag = row[0], best = (unsigned int)i;
+
 		row[0] = (unsigned int)i;
-		best = row[0];
 		for (j = 1; j <= bn; j++) {
 			up = row[j];
 			row[j] = diag + (a[i - 1] != b[j - 1]);

@@ -191,10 +191,11 @@ static void print_capability(FILE *f)
 int clientpath_print(const struct clientpath *p, const char *lookup_err, FILE *f)
 {
 	unsigned hdr = p->d->remote.ss_family == AF_INET6 ? 40 : 20;
-	char r[INET6_ADDRSTRLEN];
 	int method, e = -ENETUNREACH;
 
 	if (lookup_err) {
+		char r[INET6_ADDRSTRLEN];
+
 		fprintf(f, "server:      %s port %u\n", daemon_addr_str(remote_sa(p), r, sizeof(r)),
 			p->d->cfg.remote_port);
 		fprintf(f, "interface:   not checked: %s\n", lookup_err);
