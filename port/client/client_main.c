@@ -180,6 +180,7 @@ static int run_probe(struct client *c)
 	if (c->events.check_result > 0)
 		return clientevent_print_answer(&c->events, stdout);
 	printf("handshake:   no answer (%s)\n", fakeconn_reason_name(c->events.check_reason));
+	fflush(stdout);
 	fprintf(stderr, "fauxtcp-client --check: the server %s port %u did not complete a handshake (%s); "
 		"is fauxtcp-server or phantun_server running there and the port reachable?\n",
 		daemon_addr_str((struct sockaddr *)&c->d.remote, r, sizeof(r)), c->d.cfg.remote_port,
@@ -211,6 +212,7 @@ static int run_check(struct client *c)
 		snprintf(err, sizeof(err), "no packet socket without CAP_NET_RAW (see capability)");
 	if (err[0]) {
 		printf("handshake:   not tried: %s\n", err);
+		fflush(stdout); /* the checklist before the verdict, even in a pipe */
 		fprintf(stderr, "fauxtcp-client --check: the handshake could not be tried: %s\n", err);
 		return 1;
 	}
@@ -221,10 +223,8 @@ static int run_check(struct client *c)
 /* Up to the loop: the path, the UDP side, the link, the relay. */
 static void start(struct client *c)
 {
-	char err[512], ignored[128];
+	char err[512];
 
-	if (config_ignored_names(&c->d.cfg, ignored, sizeof(ignored)) > 0)
-		log_info("ignoring %s: fauxtcp needs no TUN on the client", ignored);
 	daemon_resolve_remote(&c->d);
 	daemon_load_handshake(&c->d, c->d.remote.ss_family);
 	if (clientpath_lookup(&c->path, &c->path.now, err, sizeof(err)) < 0)
@@ -285,6 +285,9 @@ int main(int argc, char **argv)
 		exit(1);
 	}
 	daemon_configure(&c.d, argc, argv);
+	char ignored[128];
+	if (config_ignored_names(&c.d.cfg, ignored, sizeof(ignored)) > 0)
+		log_info("ignoring %s: fauxtcp needs no TUN on the client", ignored);
 	if (c.d.cfg.check) {
 		int rc = run_check(&c);
 		return stop(&c) ? 1 : rc;
