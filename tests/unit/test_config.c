@@ -438,21 +438,32 @@ Test(config, unknown_flags)
 
 Test(config, did_you_mean)
 {
-	struct config c = client();
+	/* Only this daemon's options: --mode is the server's, --check the
+	 * client's. */
+	static const struct {
+		enum config_role role;
+		const char *arg, *val, *msg;
+	} cases[] = {
+		{ CONFIG_CLIENT, "--remot", "x:1",
+		  "unknown option '--remot' (options cannot be abbreviated: did you mean --remote?)" },
+		{ CONFIG_CLIENT, "--lcoal=1.2.3.4:5", NULL, "unknown option '--lcoal' (did you mean --local?)" },
+		{ CONFIG_CLIENT, "--idle-timout", "5",
+		  "unknown option '--idle-timout' (did you mean --idle-timeout?)" },
+		{ CONFIG_CLIENT, "--mdoe", "raw", "unknown option '--mdoe' (see --help)" },
+		{ CONFIG_SERVER, "--mdoe", "raw", "unknown option '--mdoe' (did you mean --mode?)" },
+		{ CONFIG_SERVER, "--chek", NULL, "unknown option '--chek' (see --help)" },
+		{ CONFIG_CLIENT, "--chek", NULL, "unknown option '--chek' (did you mean --check?)" },
+	};
+	size_t i;
 
-	expect_err(PARSE(&c, "--remot", "x:1"),
-		   "unknown option '--remot' (options cannot be abbreviated: did you mean --remote?)");
-	expect_err(PARSE(&c, "--lcoal=1.2.3.4:5"),
-		   "unknown option '--lcoal' (did you mean --local?)");
-	expect_err(PARSE(&c, "--idle-timout", "5"),
-		   "unknown option '--idle-timout' (did you mean --idle-timeout?)");
-	/* Only this daemon's options: --mode is the server's. */
-	expect_err(PARSE(&c, "--mdoe", "raw"), "unknown option '--mdoe' (see --help)");
-	c = server();
-	expect_err(PARSE(&c, "--mdoe", "raw"), "unknown option '--mdoe' (did you mean --mode?)");
-	expect_err(PARSE(&c, "--chek"), "unknown option '--chek' (see --help)");
-	c = client();
-	expect_err(PARSE(&c, "--chek"), "unknown option '--chek' (did you mean --check?)");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct config c;
+		char *argv[] = { "fauxtcp", (char *)cases[i].arg, (char *)cases[i].val, NULL };
+
+		config_init(&c, cases[i].role);
+		expect_err(config_parse_args(&c, cases[i].val ? 3 : 2, argv, err, sizeof(err)),
+			   cases[i].msg);
+	}
 }
 
 Test(config, did_you_mean_subcommand)
