@@ -1373,17 +1373,15 @@ static char *read_page(const char *path)
 /* "\fBidle\-timeout\fP": how the page names a key. */
 static void roff_key(const char *key, char *buf, size_t len)
 {
-	size_t n = 0;
+	size_t n = (size_t)snprintf(buf, len, "\\fB");
 
-	n += (size_t)snprintf(buf, len, "\\fB");
-	for (; *key && n + 3 < len; key++) {
+	for (; *key && n + 6 < len; key++) {
 		if (*key == '-')
 			buf[n++] = '\\';
 		buf[n++] = *key;
 	}
-	buf[n] = '\0';
-	cr_assert_lt(n + 4, len);
-	strcat(buf, "\\fP");
+	cr_assert_eq(*key, '\0', "key too long");
+	snprintf(buf + n, len - n, "\\fP");
 }
 
 /* The INI man page names every key of the table under its daemon's
