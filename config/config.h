@@ -72,6 +72,8 @@
 #define CONFIG_IDLE_TIMEOUT_LIMIT	86400u
 #define CONFIG_HEAL_TIMEOUT_DEFAULT	5u
 #define CONFIG_HEAL_TIMEOUT_LIMIT	3600u
+#define CONFIG_RESOLVE_INTERVAL_DEFAULT	60u
+#define CONFIG_RESOLVE_INTERVAL_LIMIT	86400u
 
 enum config_role {
 	CONFIG_CLIENT,
@@ -113,6 +115,7 @@ enum config_opt {
 	CONFIG_OPT_MAX_CONNS,
 	CONFIG_OPT_IDLE_TIMEOUT,
 	CONFIG_OPT_HEAL_TIMEOUT,
+	CONFIG_OPT_RESOLVE_INTERVAL,
 	CONFIG_OPT_CHECK,
 	CONFIG_OPT_CONFIG,
 	CONFIG_OPT_HELP,
@@ -150,6 +153,10 @@ struct config {
 	/* Client: seconds of sending without hearing a server that speaks
 	 * on its own before the connection is closed and reopened; 0 off. */
 	unsigned int heal_timeout;
+	/* Client: seconds between looking --remote's name up again (a home
+	 * behind a dynamic DNS name moves); 0: only when the server stops
+	 * answering and on SIGHUP. */
+	unsigned int resolve_interval;
 
 	/*
 	 * TUN settings.  Used by the server in tun mode; the client accepts

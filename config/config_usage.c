@@ -89,6 +89,9 @@ static void default_of(const struct config *d, enum config_opt id,
 	case CONFIG_OPT_HEAL_TIMEOUT:
 		n = d->heal_timeout;
 		break;
+	case CONFIG_OPT_RESOLVE_INTERVAL:
+		n = d->resolve_interval;
+		break;
 	default:
 		buf[0] = '\0';
 		return;

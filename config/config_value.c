@@ -334,6 +334,25 @@ static int set_uint(unsigned int *dst, const char *v, unsigned int min,
 			unit, QARG(v));
 }
 
+/* The numeric settings, each with its range. */
+static int set_number(struct config *c, enum config_opt id, const char *v,
+		      char *msg, size_t msglen)
+{
+	if (id == CONFIG_OPT_MAX_CONNS)
+		return set_uint(&c->max_conns, v, 1, CONFIG_MAX_CONNS_LIMIT, "",
+				msg, msglen);
+	if (id == CONFIG_OPT_IDLE_TIMEOUT)
+		return set_uint(&c->idle_timeout, v, 1,
+				CONFIG_IDLE_TIMEOUT_LIMIT, " seconds", msg,
+				msglen);
+	if (id == CONFIG_OPT_HEAL_TIMEOUT)
+		return set_uint(&c->heal_timeout, v, 0,
+				CONFIG_HEAL_TIMEOUT_LIMIT, " seconds", msg,
+				msglen);
+	return set_uint(&c->resolve_interval, v, 0,
+			CONFIG_RESOLVE_INTERVAL_LIMIT, " seconds", msg, msglen);
+}
+
 static int set_value(struct config *c, enum config_opt id, const char *v,
 		     char *msg, size_t msglen)
 {
@@ -372,16 +391,10 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 	case CONFIG_OPT_CONNTRACK_ACK:
 		return parse_bool(v, &c->conntrack_ack, msg, msglen);
 	case CONFIG_OPT_MAX_CONNS:
-		return set_uint(&c->max_conns, v, 1, CONFIG_MAX_CONNS_LIMIT, "",
-				msg, msglen);
 	case CONFIG_OPT_IDLE_TIMEOUT:
-		return set_uint(&c->idle_timeout, v, 1,
-				CONFIG_IDLE_TIMEOUT_LIMIT, " seconds", msg,
-				msglen);
 	case CONFIG_OPT_HEAL_TIMEOUT:
-		return set_uint(&c->heal_timeout, v, 0,
-				CONFIG_HEAL_TIMEOUT_LIMIT, " seconds", msg,
-				msglen);
+	case CONFIG_OPT_RESOLVE_INTERVAL:
+		return set_number(c, id, v, msg, msglen);
 	case CONFIG_OPT_CHECK:
 		return parse_bool(v, &c->check, msg, msglen);
 	case CONFIG_OPT_CONFIG:

@@ -16,10 +16,12 @@
 
 #include "clientevent.h"
 #include "clientpath.h"
+#include "clientresolve.h"
 #include "clock.h"
 #include "daemon.h"
 #include "guard.h"
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "report.h"
 #include "udpside.h"
@@ -32,6 +34,7 @@ struct client {
 	bool udp_open;
 	struct guard_ports guards;
 	struct clientevent events;
+	struct clientresolve resolve;
 };
 
 static void hook_deliver(void *ctx, struct fakeconn *fc, const uint8_t *d, size_t len)
@@ -56,7 +59,17 @@ static bool hook_holds_port(void *ctx, const struct tuple *t)
 
 static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev, enum fakeconn_reason reason)
 {
-	clientevent_handle(&((struct client *)ctx)->events, fc, ev, reason);
+	struct client *c = ctx;
+
+	clientevent_handle(&c->events, fc, ev, reason);
+	/* The server's name may have moved (a home behind a dynamic DNS
+	 * name): look it up again; the answer comes later, outside the relay. */
+	if (ev != RELAY_EV_CLOSED)
+		return;
+	if (reason == FAKECONN_SILENT)
+		clientresolve_kick(&c->resolve, CLIENTRESOLVE_SILENT);
+	else if (fc->state != FAKECONN_ESTABLISHED && (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET))
+		clientresolve_kick(&c->resolve, CLIENTRESOLVE_HS_FAILED);
 }
 
 static void create_relay(struct client *c)
@@ -117,6 +130,25 @@ static void render(void *ctx, struct status_buf *b)
 		      c->guards.method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
 }
 
+/* STATUS= for systemd: traffic, and where it leaves (or that it cannot). */
+static void summary(void *ctx, char *buf, size_t len)
+{
+	struct client *c = ctx;
+	const struct clientpath_route *r = &c->path.now;
+	char gw[INET6_ADDRSTRLEN];
+	int n = notify_traffic(c->d.relay, buf, len);
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (!c->path.link)
+		snprintf(buf + n, len - (size_t)n, "; no path to the server");
+	else if (r->route.gateway.sa.sa_family == AF_UNSPEC)
+		snprintf(buf + n, len - (size_t)n, "; path %s on-link", r->li.name);
+	else
+		snprintf(buf + n, len - (size_t)n, "; path %s via %s", r->li.name,
+			 daemon_addr_str(&r->route.gateway.sa, gw, sizeof(gw)));
+}
+
 /* A reload's new server or -4. */
 static void reload_remote(struct client *c, const struct config *next, const struct sockaddr_storage *remote,
 			  struct reload_changes *ch)
@@ -148,6 +180,17 @@ static void reload(void *ctx, const struct config *next, const struct sockaddr_s
 			    hs_len, ch);
 	if (strcmp(next->remote, cfg->remote) != 0 || next->ipv4_only != cfg->ipv4_only)
 		reload_remote(c, next, remote, ch);
+	if (next->resolve_interval != cfg->resolve_interval) {
+		cfg->resolve_interval = next->resolve_interval;
+		clientresolve_set_interval(&c->resolve, cfg->resolve_interval);
+		reload_changed(ch, "resolve-interval");
+	}
+}
+
+/* SIGHUP, reloaded or not: the server's name may have moved. */
+static void hangup(void *ctx)
+{
+	clientresolve_kick(&((struct client *)ctx)->resolve, CLIENTRESOLVE_SIGHUP);
 }
 
 static void stopping(void *ctx)
@@ -253,6 +296,8 @@ static void start_relay(struct client *c)
 	if (daemon_start_relay_io(&c->d, c->path.now.li.mtu))
 		daemon_die(&c->d, "out of memory");
 	clientevent_init(&c->events, &c->d);
+	if (!c->d.cfg.check && clientresolve_init(&c->resolve, &c->d, &c->path, &c->events) < 0)
+		daemon_die(&c->d, "out of memory");
 	if (clientpath_attach(&c->path) < 0)
 		daemon_die(&c->d, "cannot set up the link on %s", c->path.now.li.name);
 }
@@ -264,13 +309,15 @@ static int stop(struct client *c)
 		udpside_close(&c->udp);
 	clientpath_close(&c->path);
 	clientevent_close(&c->events);
+	clientresolve_close(&c->resolve);
 	guard_ports_close(&c->guards);
 	return daemon_close(&c->d) < 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {render, reload, stopping, NULL};
+	static const struct daemon_ops ops = {
+		.render = render, .reload = reload, .stopping = stopping, .hangup = hangup};
 	static struct client c;
 
 	daemon_init(&c.d, CONFIG_CLIENT, &ops, &c);
@@ -300,6 +347,8 @@ int main(int argc, char **argv)
 	daemon_listen_status(&c.d);
 	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u", c.d.cfg.local,
 		 c.d.cfg.remote_host, c.d.cfg.remote_port, clientpath_wg_mtu(&c.path.now, c.d.remote.ss_family));
+	/* The UDP side is open and the link attached: traffic flows. */
+	notify_ready(&c.d.notify, c.d.loop, summary, &c);
 	uv_run(c.d.loop, UV_RUN_DEFAULT);
 	daemon_log_report(&c.d);
 	return stop(&c);

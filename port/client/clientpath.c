@@ -368,7 +368,7 @@ void clientpath_close(struct clientpath *p)
 	close_link(p);
 }
 
-static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool clientpath_same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -381,15 +381,11 @@ static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockadd
 	return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
 }
 
-bool clientpath_set_server(struct clientpath *p, const struct sockaddr_storage *remote)
+void clientpath_move_server(struct clientpath *p, const struct sockaddr_storage *remote)
 {
 	struct daemon *d = p->d;
 	ip_addr_t ip;
 
-	if (same_sockaddr(remote, &d->remote))
-		return false;
-	log_info("the server is now %s: closing %u connections and connecting there", d->cfg.remote,
-		 relay_conntable(d->relay)->count);
 	clientpath_drop(p);
 	d->remote = *remote;
 	clientpath_ip(remote_sa(p), &ip);
@@ -397,6 +393,17 @@ bool clientpath_set_server(struct clientpath *p, const struct sockaddr_storage *
 	clientpath_follow(p);
 	if (!p->link)
 		log_warn("no path to the server %s yet: new connections wait until there is one", d->cfg.remote);
+}
+
+bool clientpath_set_server(struct clientpath *p, const struct sockaddr_storage *remote)
+{
+	struct daemon *d = p->d;
+
+	if (clientpath_same_sockaddr(remote, &d->remote))
+		return false;
+	log_info("the server is now %s: closing %u connections and connecting there", d->cfg.remote,
+		 relay_conntable(d->relay)->count);
+	clientpath_move_server(p, remote);
 	return true;
 }
 

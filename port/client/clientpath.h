@@ -59,6 +59,11 @@ int clientpath_print(const struct clientpath *p, const char *lookup_err, FILE *f
  * there, as after a path change: true; false (nothing done) if the address
  * is the same. */
 bool clientpath_set_server(struct clientpath *p, const struct sockaddr_storage *remote);
+/* The same, without the check or the line: the caller logged why (the
+ * server's name moved, clientresolve). */
+void clientpath_move_server(struct clientpath *p, const struct sockaddr_storage *remote);
+/* Same family, address, port (and IPv6 scope). */
+bool clientpath_same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* Opens the link on r's interface into p->link: 0, or a negative errno
  * with one line in err. */
 int clientpath_open(struct clientpath *p, const struct clientpath_route *r, char *err, size_t len);

@@ -287,9 +287,14 @@ static void on_signal(uv_signal_t *h, int signum)
 		return;
 	}
 	if (signum == SIGHUP) {
+		notify_reloading(&d->notify);
 		reload(d);
+		if (d->ops->hangup)
+			d->ops->hangup(d->ctx);
+		notify_reloaded(&d->notify);
 		return;
 	}
+	notify_stopping(&d->notify);
 	if (d->ops->stopping)
 		d->ops->stopping(d->ctx);
 	log_info("%s: closing %u connections and exiting", strsignal(signum),
@@ -366,6 +371,7 @@ int daemon_close(struct daemon *d)
 			uv_close((uv_handle_t *)&d->sig[i], NULL);
 	d->signals_started = false;
 	status_close(&d->status);
+	notify_close(&d->notify);
 	if (d->timer_started)
 		relaytimer_close(&d->timer);
 	d->timer_started = false;

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "notify.h"
 #include "pcapdump.h"
 #include "relay.h"
 #include "relaytimer.h"
@@ -39,6 +40,10 @@ struct daemon_ops {
 	/* A fatal error: undo what must not outlive the process, e.g. the
 	 * nft table (may be NULL). */
 	void (*cleanup)(void *ctx);
+	/* Every SIGHUP, after the reload (even without -c FILE, or when the
+	 * file could not be read): e.g. the client's server name looked up
+	 * again (may be NULL). */
+	void (*hangup)(void *ctx);
 };
 
 struct daemon {
@@ -61,6 +66,7 @@ struct daemon {
 	uv_signal_t sig[4];
 	bool signals_started;
 	struct status_server status;
+	struct notify notify; /* the service manager, under systemd */
 	uint64_t started;
 };
 

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
 #include "server.h"
 #include "udpflow.h"
@@ -77,6 +78,17 @@ static void render(void *ctx, struct status_buf *b)
 	report_sends(b, &s->d.tx);
 	server_tun_render(s, b);
 	server_raw_render(s, b);
+}
+
+/* STATUS= for systemd: traffic, and where it is accepted. */
+static void summary(void *ctx, char *buf, size_t len)
+{
+	struct server *s = ctx;
+	int n = notify_traffic(s->d.relay, buf, len);
+
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; port %u, %s%s", s->d.cfg.local_port,
+			 s->raw ? "raw mode on " : "TUN mode", s->raw ? s->d.cfg.iface : "");
 }
 
 static void reload(void *ctx, const struct config *next, const struct sockaddr_storage *remote,
@@ -181,7 +193,7 @@ static int stop(struct server *s)
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {render, reload, NULL, cleanup};
+	static const struct daemon_ops ops = {.render = render, .reload = reload, .cleanup = cleanup};
 	static struct server s;
 	char remote[INET6_ADDRSTRLEN];
 
@@ -193,6 +205,8 @@ int main(int argc, char **argv)
 	daemon_listen_status(&s.d);
 	log_info("accepting fake TCP on port %u, relaying to %s port %u", s.d.cfg.local_port,
 		 daemon_addr_str((struct sockaddr *)&s.d.remote, remote, sizeof(remote)), s.d.cfg.remote_port);
+	/* Listening, the rules installed and the link started (start()). */
+	notify_ready(&s.d.notify, s.d.loop, summary, &s);
 	uv_run(s.d.loop, UV_RUN_DEFAULT);
 	daemon_log_report(&s.d);
 	return stop(&s);

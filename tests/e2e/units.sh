@@ -22,9 +22,10 @@
 #      UDP on 127.0.0.1:4567                     unit's privileges
 #                                                UDP echo 127.0.0.1:1234
 #
+#    Both must send READY=1 to a NOTIFY_SOCKET (tests/e2e/notifylisten.py).
 #    With strace installed, every system call the daemons make after exec
-#    must be in the units' SystemCallFilter=@system-service, and every
-#    socket family in their RestrictAddressFamilies=.
+#    (sd_notify's too) must be in the units' SystemCallFilter=@system-service,
+#    and every socket family in their RestrictAddressFamilies=.
 #
 # Needs root (namespaces, setpriv). Prints "N passed, M failed".
 set -u
@@ -134,7 +135,8 @@ sandbox() {
 		if [ "$2" = yes ] || [ "$3" = yes ]; then mount -t tmpfs -o mode=755 tmpfs /dev/net; fi
 		if [ "$3" = yes ]; then mknod -m 666 /dev/net/tun c 10 200; fi
 		shift 3
-		exec "$@"' sh "$tunables" "$devs" "$tun" $st setpriv $priv $cmd >"$log" 2>&1 </dev/null &
+		exec "$@"' sh "$tunables" "$devs" "$tun" $st env NOTIFY_SOCKET="$tmp/notify.sock" setpriv $priv $cmd \
+		>"$log" 2>&1 </dev/null &
 	pids+=($!)
 }
 
@@ -227,7 +229,11 @@ ip -n "$S" link set s0 up
 ip netns exec "$S" python3 "$here/udpecho.py" 127.0.0.1 1234 &
 pids+=($!)
 ip netns exec "$C" sysctl -q -w net.ipv4.ip_forward=0
-sleep 0.3
+# systemd's notification socket (Type=notify), so that the system calls
+# checked below include sd_notify's.
+python3 "$here/notifylisten.py" "$tmp/notify.sock" "$tmp/notify.log" &
+pids+=($!)
+for _ in $(seq 50); do [ -S "$tmp/notify.sock" ] && break; sleep 0.1; done
 
 have_strace=0
 command -v strace >/dev/null && have_strace=1
@@ -268,6 +274,10 @@ for mode in raw tun; do
 
 	echo_once "fauxtcp-units-$mode"
 	result "[$mode] a datagram is echoed through the tunnel" $?
+	grep -qx "$cp READY=1" "$tmp/notify.log" && grep -qx "$sp READY=1" "$tmp/notify.log"
+	rc=$?
+	result "[$mode] client and server sent READY=1 to NOTIFY_SOCKET from the sandbox" $rc
+	[ $rc = 0 ] || echo "# client $cp, server $sp; notify.log: $(grep READY "$tmp/notify.log" | tr '\n' ' ')"
 
 	# The status command, as root, against the sandboxed daemons.
 	ip netns exec "$C" "$client" status -c "$tmp/etc/client.ini" >"$tmp/$mode-client.status" 2>&1 &&

@@ -181,7 +181,11 @@ static void test_tunif(void)
 	CHECK_INT(tunif_open("lo", name, &fd), -EINVAL);
 	CHECK_INT(tunif_open("", NULL, NULL), -EINVAL);
 	CHECK_INT(in_child(open_tun_nocap), -EPERM);
-	CHECK_INT(in_child(open_tun_nobody), -EACCES);
+	/* udev makes /dev/net/tun 0666 (TUNSETIFF then wants CAP_NET_ADMIN);
+	 * a minimal /dev may leave it 0660 (the open fails first). */
+	struct stat st;
+	CHECK_INT(stat("/dev/net/tun", &st), 0);
+	CHECK_INT(in_child(open_tun_nobody), (st.st_mode & S_IWOTH) ? -EPERM : -EACCES);
 	CHECK_INT(in_child(open_tun_nodev), -ENOENT);
 	tunif_close(-1);
 }

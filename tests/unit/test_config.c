@@ -407,6 +407,31 @@ Test(config, idle_timeout)
 	cr_assert_eq(c.idle_timeout, 30);
 }
 
+/* The client looks its server's name up again (a home behind a dynamic
+ * DNS name): every 60 s unless told, 0 for "only when it stops
+ * answering", never on the server, which has no such name to follow. */
+Test(config, resolve_interval)
+{
+	struct config c = client();
+
+	cr_assert_eq(c.resolve_interval, 60);
+	cr_assert_eq(PARSE(&c, "--resolve-interval", "2"), 0);
+	cr_assert_eq(c.resolve_interval, 2);
+	cr_assert_eq(PARSE(&c, "--resolve-interval", "0"), 0);
+	cr_assert_eq(c.resolve_interval, 0);
+	expect_err(PARSE(&c, "--resolve-interval", "86401"),
+		   "--resolve-interval: expected 0 (off) to 86400 seconds, got '86401'");
+	expect_err(PARSE(&c, "--resolve-interval", "1m"),
+		   "--resolve-interval: expected 0 (off) to 86400 seconds, got '1m'");
+	const char *f = write_ini("resolve.ini", "[client]\nresolve-interval = 300\n");
+	c = client();
+	cr_assert_eq(config_load_file(&c, f, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.resolve_interval, 300);
+	c = server();
+	expect_err(PARSE(&c, "--resolve-interval", "5"),
+		   "--resolve-interval is a client option, not a server one");
+}
+
 Test(config, conntrack_ack)
 {
 	struct config c = server();
@@ -1295,6 +1320,8 @@ Test(config, usage_client_text)
 		"\n  -l, --local IP:PORT ",
 		"\n      --idle-timeout SECONDS ",
 		"close idle connections (default 180)\n",
+		"\n      --resolve-interval SECONDS ",
+		"(default 60)\n",
 		"(default 10000)\n",
 		"(default 5)\n",
 		"(default info)\n",
