@@ -5,7 +5,7 @@
 # tests until it is added here too.
 
 _fauxtcp_client_opts='-l --local -r --remote -c --config -4 --ipv4-only --iface
-	--handshake-packet --idle-timeout --heal-timeout --max-conns --pcap
+	--handshake-packet --idle-timeout --heal-timeout --resolve-interval --max-conns --pcap
 	--log-level --check -h --help -V --version'
 _fauxtcp_server_opts='-l --local -r --remote -c --config -4 --ipv4-only --tun
 	--tun-local --tun-peer --tun-local6 --tun-peer6 --mode --iface
@@ -35,7 +35,7 @@ _fauxtcp()
 		mapfile -t COMPREPLY < <(compgen -W 'error warn info debug trace' -- "$cur")
 		return ;;
 	-l | --local | -r | --remote | --tun | --tun-local | --tun-peer | --tun-local6 | \
-		--tun-peer6 | --idle-timeout | --heal-timeout | --max-conns)
+		--tun-peer6 | --idle-timeout | --heal-timeout | --resolve-interval | --max-conns)
 		COMPREPLY=()
 		return ;;
 	esac
