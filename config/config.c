@@ -219,6 +219,11 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 	if (c->role != CONFIG_CLIENT && c->role != CONFIG_SERVER)
 		return cfg_fail(err, errlen, "internal error: bad role %d",
 				(int)c->role);
+	if (!c->local_port && !c->remote_port)
+		return cfg_fail(err, errlen,
+				"missing --local %s and --remote HOST:PORT (or local = and remote = in [%s])",
+				c->role == CONFIG_SERVER ? "PORT" : "IP:PORT",
+				sect);
 	if (!c->local_port)
 		return cfg_fail(err, errlen,
 				"missing --local %s (or local = in [%s])",

@@ -69,18 +69,105 @@ static const char *typed(const struct opt_desc *o, bool via_short, char *buf,
 	return buf;
 }
 
+/* Levenshtein distance between a[0..an) and b, or 3 when it is more. */
+static unsigned int distance(const char *a, size_t an, const char *b)
+{
+	unsigned int row[CFG_NAME_MAX + 1], up;
+	size_t bn = strlen(b), i, j;
+
+	if (an > CFG_NAME_MAX || bn > CFG_NAME_MAX ||
+	    (an > bn ? an - bn : bn - an) > 2)
+		return 3;
+	for (j = 0; j <= bn; j++)
+		row[j] = (unsigned int)j;
+	for (i = 1; i <= an; i++) {
+		unsigned int diag = row[0], best = (unsigned int)i;
+
+		row[0] = (unsigned int)i;
+		for (j = 1; j <= bn; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (row[j] < best)
+				best = row[j];
+			diag = up;
+		}
+		if (best > 2)
+			return 3;
+	}
+	return row[bn] > 2 ? 3 : row[bn];
+}
+
+/*
+ * The role's option that name[0..n) most likely meant: the only one it
+ * starts, else the closest within two edits; NULL if none.  *prefix says
+ * which rule found it.
+ */
+static const char *suggest(enum config_role role, const char *name, size_t n,
+			   bool *prefix)
+{
+	const char *best = NULL, *start = NULL;
+	unsigned int best_d = 3, d;
+	size_t i, starts = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cfg_opts); i++) {
+		const char *f = cfg_opts[i].flag;
+
+		if (!(cfg_opts[i].roles & role_bit(role)))
+			continue;
+		if (n > 0 && strncmp(f, name, n) == 0) {
+			start = f;
+			starts++;
+		}
+		d = distance(name, n, f);
+		if (d < best_d) {
+			best_d = d;
+			best = f;
+		}
+	}
+	/* Ambiguous ("--tun-l"): naming one would be a guess. */
+	*prefix = starts == 1;
+	if (starts > 1)
+		return NULL;
+	return starts == 1 ? start : best;
+}
+
 /* arg is "--name" or "--name=value", as typed. */
-static int unknown_long(const char *arg, char *err, size_t errlen)
+static int unknown_long(enum config_role role, const char *arg, char *err,
+			size_t errlen)
 {
 	size_t n = strcspn(arg + 2, "="), i;
-	const char *hint = "see --help";
+	const char *hint = "see --help", *meant;
+	bool prefix;
+	int shown = n > (size_t)echo_len(arg + 2) ? echo_len(arg + 2) : (int)n;
 
 	for (i = 0; i < ARRAY_SIZE(cfg_opts); i++)
 		if (strncmp(cfg_opts[i].flag, arg + 2, n) == 0)
 			hint = "options cannot be abbreviated";
-	return cfg_fail(err, errlen, "unknown option '--%.*s' (%s)",
-			n > (size_t)echo_len(arg + 2) ? echo_len(arg + 2) : (int)n,
+	meant = suggest(role, arg + 2, n, &prefix);
+	if (meant)
+		return cfg_fail(err, errlen,
+				"unknown option '--%.*s' (%sdid you mean --%s?)",
+				shown, arg + 2,
+				prefix ? "options cannot be abbreviated: " : "",
+				meant);
+	return cfg_fail(err, errlen, "unknown option '--%.*s' (%s)", shown,
 			arg + 2, hint);
+}
+
+/* A stray word: "stauts" for the status subcommand, or a leftover. */
+static int unexpected(const char *arg, bool first, char *err, size_t errlen)
+{
+	if (first && distance(arg, strlen(arg), CONFIG_SUBCOMMAND_STATUS) <= 2)
+		return cfg_fail(err, errlen,
+				"unknown subcommand " QFMT " (did you mean '%s'?)",
+				QARG(arg), CONFIG_SUBCOMMAND_STATUS);
+	return cfg_fail(err, errlen, "unexpected argument " QFMT
+			" (phantun options take no positional arguments)",
+			QARG(arg));
 }
 
 /*
@@ -88,8 +175,8 @@ static int unknown_long(const char *arg, char *err, size_t errlen)
  * does not, and a command line that works only with fauxtcp is a trap,
  * so insist on the whole name.  lo is the option getopt matched.
  */
-static int check_abbrev(const struct option *lo, int argc, char **argv,
-			char *err, size_t errlen)
+static int check_abbrev(enum config_role role, const struct option *lo,
+			int argc, char **argv, char *err, size_t errlen)
 {
 	size_t len = strlen(lo->name);
 	const char *arg;
@@ -104,7 +191,7 @@ static int check_abbrev(const struct option *lo, int argc, char **argv,
 	if (strcspn(arg + 2, "=") == len &&
 	    strncmp(arg + 2, lo->name, len) == 0)
 		return 0;
-	return unknown_long(arg, err, errlen);
+	return unknown_long(role, arg, err, errlen);
 }
 
 static int getopt_error(const struct config *c, int rc, int argc,
@@ -129,7 +216,7 @@ static int getopt_error(const struct config *c, int rc, int argc,
 		return cfg_fail(err, errlen, "unknown option '-%c' (see --help)",
 				optopt);
 	if (starts_with_dashdash(arg))
-		return unknown_long(arg, err, errlen);
+		return unknown_long(c->role, arg, err, errlen);
 	return cfg_fail(err, errlen, "bad option " QFMT " (see --help)", QARG(arg));
 }
 
@@ -177,7 +264,8 @@ static int walk_args(struct config *c, int argc, char **argv, bool early,
 		if (rc == '?' || rc == ':')
 			return getopt_error(c, rc, argc, argv, err, errlen);
 		if (li >= 0)
-			ret = check_abbrev(&lo[li], argc, argv, err, errlen);
+			ret = check_abbrev(c->role, &lo[li], argc, argv, err,
+					   errlen);
 		if (ret < 0)
 			return ret;
 		o = find_val(rc);
@@ -191,9 +279,7 @@ static int walk_args(struct config *c, int argc, char **argv, bool early,
 		li = -1;
 	}
 	if (optind < argc)
-		return cfg_fail(err, errlen, "unexpected argument " QFMT
-				" (phantun options take no positional arguments)",
-				QARG(argv[optind]));
+		return unexpected(argv[optind], optind == 1, err, errlen);
 	return 0;
 }
 

@@ -65,6 +65,15 @@ struct opt_desc {
 	} text[2];
 };
 
+/* The longest flag name "did you mean" compares (without "--"). */
+#define CFG_NAME_MAX	32
+
+/*
+ * The daemons' one subcommand (daemon.c takes "NAME status ..." before
+ * the flags are parsed); named here so a misspelt one gets a suggestion.
+ */
+#define CONFIG_SUBCOMMAND_STATUS	"status"
+
 /* Entries in cfg_opts[]; a constant so callers can size arrays by it. */
 #define CFG_NOPTS	26
 

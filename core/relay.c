@@ -233,6 +233,11 @@ uint64_t relay_next_deadline(const struct relay *r)
 	return next;
 }
 
+const struct segment *relay_segment_in(const struct relay *r)
+{
+	return r->seg_in;
+}
+
 const struct relay_stats *relay_stats(const struct relay *r)
 {
 	return &r->stats;

@@ -219,6 +219,11 @@ uint32_t relay_backoff_ms(const struct relay *r);
 
 const struct relay_stats *relay_stats(const struct relay *r);
 struct conntable *relay_conntable(struct relay *r);
+/* During a conn_event hook called for a received segment (e.g. the
+ * SYN|ACK that establishes a client's connection): that segment, as
+ * parsed; NULL during any other call. Read only: --check tells a
+ * phantun-like server's SYN|ACK from another TCP stack's by it. */
+const struct segment *relay_segment_in(const struct relay *r);
 /* Largest datagram that fits the link (and the path MTU an ICMP error
  * for one of our segments reported) in one segment. */
 size_t relay_max_payload(const struct relay *r, uint8_t family);

@@ -44,6 +44,9 @@ struct relay {
 	 * connections or ports (relay_rx_ours): the link records only those
 	 * in a capture, not the host's other traffic it also sees. */
 	bool rx_ours;
+	/* The received segment whose handling calls the hooks, or NULL
+	 * (relay_segment_in). */
+	const struct segment *seg_in;
 	struct pendpool pend; /* by conntable slot */
 	uint8_t handshake[RELAY_PENDING_BYTES];
 	uint8_t scratch[65536];

@@ -69,7 +69,9 @@ static void on_segment(struct relay *r, const struct segment *s)
 			return;
 		}
 		r->stats.drop_out_of_window += c->stats.out_of_window - oow;
+		r->seg_in = s;
 		relay_apply(r, c, act, &tx, s, reason);
+		r->seg_in = NULL;
 		if (was_warm && (act & FAKECONN_HEARD) && relay_is_warm(r, c))
 			relay_warm_end(r, c);
 		return;

@@ -73,6 +73,8 @@ int segment_parse(struct pbuf *p, uint16_t ip_hlen, bool verify_csum,
 	out->window = tcp.window;
 	out->payload = tcp.payload;
 	out->len = (uint16_t)tcp.len;
+	out->opts = tcp.hdr + SEG_TCP_HLEN;
+	out->opts_len = (uint8_t)(tcp.hlen - SEG_TCP_HLEN);
 	return SEG_OK;
 }
 

@@ -50,6 +50,10 @@ struct segment {
 	uint16_t window;
 	const uint8_t *payload;
 	uint16_t len;
+	/* The TCP options as received (read, never checked: phantun sends
+	 * NOP, wscale 14 on SYNs only); valid as long as the packet. */
+	const uint8_t *opts;
+	uint8_t opts_len;
 };
 
 /* Why segment_parse rejected a packet; each is counted by the relay. */

@@ -212,23 +212,18 @@ static void open_udp(struct client *c)
 	c->udp_open = true;
 }
 
-/* --check: what the client would use, and whether the server answers a
- * handshake (one that carries no datagram, closed with RST at once). */
-static int run_check(struct client *c)
+/* --check: whether the server answers a handshake (one that carries no
+ * datagram, closed with RST at once), and whether as phantun would. */
+static int run_probe(struct client *c)
 {
 	char r[INET6_ADDRSTRLEN];
-	int e = clientpath_print(&c->path, stdout);
 
-	if (e) {
-		fprintf(stderr, "fauxtcp-client --check: cannot guard a local port: %s\n", strerror(-e));
-		return 1;
-	}
 	relay_client_probe(c->d.relay, clock_now_ms(c->d.loop));
 	uv_run(c->d.loop, UV_RUN_DEFAULT);
-	if (c->events.check_result > 0) {
-		printf("handshake:   the server answered (SYN|ACK), connection closed again\n");
-		return 0;
-	}
+	if (c->events.check_result > 0)
+		return clientevent_print_answer(&c->events, stdout);
+	printf("handshake:   no answer (%s)\n", fakeconn_reason_name(c->events.check_reason));
+	fflush(stdout);
 	fprintf(stderr, "fauxtcp-client --check: the server %s port %u did not complete a handshake (%s); "
 		"is fauxtcp-server or phantun_server running there and the port reachable?\n",
 		daemon_addr_str((struct sockaddr *)&c->d.remote, r, sizeof(r)), c->d.cfg.remote_port,
@@ -236,22 +231,57 @@ static int run_check(struct client *c)
 	return 1;
 }
 
+static void start_relay(struct client *c);
+
+/* --check: the whole checklist (path, guard, capability), each line saying
+ * what could not be checked and why, then the handshake if it can be
+ * tried: 0 when a phantun-like server answered, 1 otherwise. */
+static int run_check(struct client *c)
+{
+	char err[512];
+
+	daemon_resolve_remote(&c->d);
+	daemon_load_handshake(&c->d, c->d.remote.ss_family);
+	c->d.loop = uv_default_loop();
+	int le = clientpath_lookup(&c->path, &c->path.now, err, sizeof(err));
+	int ge = clientpath_print(&c->path, le ? err : NULL, stdout);
+	if (le)
+		snprintf(err, sizeof(err), "no path to the server");
+	else if (ge)
+		snprintf(err, sizeof(err), "no local port can be guarded (%s): the kernel would reset it", strerror(-ge));
+	else if ((le = clientpath_open(&c->path, &c->path.now, err, sizeof(err))) == 0)
+		err[0] = '\0';
+	else if (le == -EPERM || le == -EACCES)
+		snprintf(err, sizeof(err), "no packet socket without CAP_NET_RAW (see capability)");
+	if (err[0]) {
+		printf("handshake:   not tried: %s\n", err);
+		fflush(stdout); /* the checklist before the verdict, even in a pipe */
+		fprintf(stderr, "fauxtcp-client --check: the handshake could not be tried: %s\n", err);
+		return 1;
+	}
+	start_relay(c);
+	return run_probe(c);
+}
+
 /* Up to the loop: the path, the UDP side, the link, the relay. */
 static void start(struct client *c)
 {
-	char err[512], ignored[128];
+	char err[512];
 
-	if (config_ignored_names(&c->d.cfg, ignored, sizeof(ignored)) > 0)
-		log_info("ignoring %s: fauxtcp needs no TUN on the client", ignored);
 	daemon_resolve_remote(&c->d);
 	daemon_load_handshake(&c->d, c->d.remote.ss_family);
 	if (clientpath_lookup(&c->path, &c->path.now, err, sizeof(err)) < 0)
 		daemon_die(&c->d, "%s", err);
 	c->d.loop = uv_default_loop();
-	if (!c->d.cfg.check)
-		open_udp(c);
+	open_udp(c);
 	if (clientpath_open(&c->path, &c->path.now, err, sizeof(err)) < 0)
 		daemon_die(&c->d, "%s", err);
+	start_relay(c);
+}
+
+/* The link is open: the relay on it. */
+static void start_relay(struct client *c)
+{
 	/* The packet socket is open: keep only what re-opening it after a
 	 * network change needs. */
 	if (privdrop_keep_only(CAP_NET_RAW) < 0)
@@ -302,11 +332,14 @@ int main(int argc, char **argv)
 		exit(1);
 	}
 	daemon_configure(&c.d, argc, argv);
-	start(&c);
+	char ignored[128];
+	if (config_ignored_names(&c.d.cfg, ignored, sizeof(ignored)) > 0)
+		log_info("ignoring %s: fauxtcp needs no TUN on the client", ignored);
 	if (c.d.cfg.check) {
 		int rc = run_check(&c);
 		return stop(&c) ? 1 : rc;
 	}
+	start(&c);
 	clientpath_log(&c.path, &c.path.now);
 	udpside_start(&c.udp, c.d.relay, &c.d.tx);
 	clientpath_watch(&c.path);

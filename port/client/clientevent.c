@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "clientevent.h"
 
+#include <string.h>
+
 #include "clientpath.h"
 #include "clock.h"
 #include "log.h"
@@ -32,11 +34,86 @@ static void on_evict_tick(uv_timer_t *t)
 	clientevent_log_evictions(e);
 }
 
+/* The SYN|ACK that established fc, kept for clientevent_print_answer. */
+static void keep_answer(struct clientevent *e)
+{
+	const struct segment *s = relay_segment_in(e->d->relay);
+	struct clientevent_answer *a = &e->check_answer;
+
+	if (!s || s->flags != (SEG_SYN | SEG_ACK))
+		return;
+	a->seen = true;
+	a->seq = s->seq;
+	a->window = s->window;
+	a->opts_len = s->opts_len < sizeof(a->opts) ? s->opts_len : (uint8_t)sizeof(a->opts);
+	memcpy(a->opts, s->opts, a->opts_len);
+}
+
+/* "NOP, wscale 14" or "MSS 1460, SACK permitted, timestamps, NOP, wscale 7". */
+static void format_opts(const struct clientevent_answer *a, char *buf, size_t len)
+{
+	size_t i = 0, used = 0;
+
+	buf[0] = '\0';
+	while (i < a->opts_len && used < len) {
+		uint8_t kind = a->opts[i];
+		uint8_t olen = kind <= 1 || i + 1 >= a->opts_len ? 1 : a->opts[i + 1];
+		const char *sep = used ? ", " : "";
+
+		if (kind == 0)
+			break;
+		if (kind == 2 && olen == 4 && i + 4 <= a->opts_len)
+			used += (size_t)snprintf(buf + used, len - used, "%sMSS %u", sep,
+						 (unsigned)(a->opts[i + 2] << 8 | a->opts[i + 3]));
+		else if (kind == 3 && olen == 3 && i + 3 <= a->opts_len)
+			used += (size_t)snprintf(buf + used, len - used, "%swscale %u", sep, a->opts[i + 2]);
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", sep,
+						 kind == 1 ? "NOP" : kind == 4 ? "SACK permitted" :
+						 kind == 8 ? "timestamps" : "an option");
+		i += olen ? olen : 1;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+int clientevent_print_answer(const struct clientevent *e, FILE *f)
+{
+	static const uint8_t phantun_opts[] = {1, 3, 3, SEG_WSCALE};
+	const struct clientevent_answer *a = &e->check_answer;
+	char opts[256];
+
+	if (!a->seen) {
+		fprintf(f, "handshake:   the server answered (SYN|ACK), connection closed again\n");
+		return 0;
+	}
+	format_opts(a, opts, sizeof(opts));
+	bool same_opts = a->opts_len == sizeof(phantun_opts) && memcmp(a->opts, phantun_opts, a->opts_len) == 0;
+	fprintf(f, "handshake:   answered: SYN|ACK seq %u, window %u, options %s\n", (unsigned)a->seq,
+		(unsigned)a->window, opts);
+	if (a->seq == 0 && a->window == SEG_WINDOW && same_opts) {
+		fprintf(f, "answer:      a phantun or fauxtcp server (seq 0, window 65535, NOP, wscale 14); "
+			"connection closed again\n");
+		return 0;
+	}
+	if (a->seq == 0) {
+		fprintf(f, "answer:      seq 0 as phantun and fauxtcp send it, but not their window 65535 and "
+			"options NOP, wscale 14: a middlebox on the path rewrites TCP headers; the tunnel may "
+			"still work\n");
+		return 0;
+	}
+	fprintf(f, "answer:      not phantun or fauxtcp (their SYN|ACK has seq 0, window 65535, options NOP, "
+		"wscale 14): another TCP stack answered, an ordinary TCP listener on that port or a "
+		"middlebox intercepting TCP; the tunnel would not work there\n");
+	return 1;
+}
+
 /* --check: the probe's handshake answered or failed; the loop stops. */
 static void check_event(struct clientevent *e, struct fakeconn *fc, enum relay_event ev,
 			enum fakeconn_reason reason)
 {
 	if (ev == RELAY_EV_ESTABLISHED) {
+		keep_answer(e);
 		e->check_result = 1;
 		relay_close(e->d->relay, clock_now_ms(e->d->loop), fc, FAKECONN_LOCAL_CLOSE);
 	} else if (ev == RELAY_EV_CLOSED && e->check_result == 0) {

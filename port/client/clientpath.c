@@ -179,17 +179,38 @@ static void print_route(const struct clientpath *p, FILE *f)
 		fprintf(f, "%s\n", n->li.type == ARPHRD_ETHER ? ", MAC not in the kernel's table (ARP/ND will ask)" : "");
 }
 
-int clientpath_print(const struct clientpath *p, FILE *f)
+static void print_capability(FILE *f)
+{
+	if (privdrop_has(CAP_NET_RAW))
+		fprintf(f, "capability:  CAP_NET_RAW held\n");
+	else
+		fprintf(f, "capability:  CAP_NET_RAW missing: no packet socket can be opened; run "
+			"'setcap cap_net_raw+ep fauxtcp-client' or use AmbientCapabilities=CAP_NET_RAW\n");
+}
+
+int clientpath_print(const struct clientpath *p, const char *lookup_err, FILE *f)
 {
 	unsigned hdr = p->d->remote.ss_family == AF_INET6 ? 40 : 20;
-	int method;
+	int method, e = -ENETUNREACH;
 
-	print_route(p, f);
-	int e = clientpath_guard_probe(p, &method);
-	fprintf(f, "guard:       %s\n", e ? strerror(-e) : method == GUARD_MD5 ? "TCP-MD5 listener" : "drop filter");
-	fprintf(f, "capability:  CAP_NET_RAW %s\n", privdrop_has(CAP_NET_RAW) ? "held" : "missing");
-	fprintf(f, "MTU advice:  WireGuard MTU %u (link %u - IP %u - TCP 20 - WireGuard 32)\n",
-		clientpath_wg_mtu(&p->now, p->d->remote.ss_family), p->now.li.mtu, hdr);
+	if (lookup_err) {
+		char r[INET6_ADDRSTRLEN];
+
+		fprintf(f, "server:      %s port %u\n", daemon_addr_str(remote_sa(p), r, sizeof(r)),
+			p->d->cfg.remote_port);
+		fprintf(f, "interface:   not checked: %s\n", lookup_err);
+		fprintf(f, "source:      not checked: no path to the server\n");
+		fprintf(f, "next hop:    not checked: no path to the server\n");
+		fprintf(f, "guard:       not checked: no source address to guard\n");
+	} else {
+		print_route(p, f);
+		e = clientpath_guard_probe(p, &method);
+		fprintf(f, "guard:       %s\n", e ? strerror(-e) : method == GUARD_MD5 ? "TCP-MD5 listener" : "drop filter");
+	}
+	print_capability(f);
+	if (!lookup_err)
+		fprintf(f, "MTU advice:  WireGuard MTU %u (link %u - IP %u - TCP 20 - WireGuard 32)\n",
+			clientpath_wg_mtu(&p->now, p->d->remote.ss_family), p->now.li.mtu, hdr);
 	return e;
 }
 

@@ -49,9 +49,12 @@ int clientpath_lookup(const struct clientpath *p, struct clientpath_route *out, 
 void clientpath_log(const struct clientpath *p, const struct clientpath_route *r);
 /* The WireGuard MTU that fits one segment on r to a server of family. */
 unsigned clientpath_wg_mtu(const struct clientpath_route *r, int family);
-/* --check's report of the path, the guard and the capability: 0, or the
- * error of a guard probe (then no connection can be guarded). */
-int clientpath_print(const struct clientpath *p, FILE *f);
+/* --check's report of the path, the guard and the capability, every line
+ * even where it cannot be checked (then saying why): lookup_err is the
+ * failed path lookup's message, or NULL when p->now holds the path. 0, or
+ * the error of a guard probe (then no connection can be guarded), or
+ * -ENETUNREACH without a path. */
+int clientpath_print(const struct clientpath *p, const char *lookup_err, FILE *f);
 /* A reload's new server (remote): the connections are closed and opened
  * there, as after a path change: true; false (nothing done) if the address
  * is the same. */

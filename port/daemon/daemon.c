@@ -141,7 +141,9 @@ void daemon_configure(struct daemon *d, int argc, char **argv)
 	d->argv = argv;
 	int rc = daemon_read_config(d, &d->cfg, err, sizeof(err));
 	if (rc == -1) {
-		fprintf(stderr, "%s: %s (see --help)\n", d->name, err);
+		/* Once: the parser's own hint may already point there. */
+		bool hinted = strstr(err, "--help") || strstr(err, "did you mean");
+		fprintf(stderr, "%s: %s%s\n", d->name, err, hinted ? "" : " (see --help)");
 		exit(2);
 	}
 	if (d->cfg.help) {

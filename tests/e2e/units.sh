@@ -295,7 +295,7 @@ for mode in raw tun; do
 	rc=$?
 	sed 's/^/#   /' "$tmp/$mode-check.log"
 	grep -q '^capability:  CAP_NET_RAW held' "$tmp/$mode-check.log" &&
-		grep -q '^handshake:   the server answered' "$tmp/$mode-check.log"
+		grep -qE '^answer: +a phantun or fauxtcp server' "$tmp/$mode-check.log"
 	said=$?
 	result "[$mode] fauxtcp-client --check with the unit's privileges: exit $rc, handshake answered" \
 		"$([ $said = 0 ] && [ $rc = 0 ]; echo $?)"

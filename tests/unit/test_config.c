@@ -168,8 +168,12 @@ Test(config, no_arguments_is_not_an_error_until_validate)
 	cr_assert_eq(config_parse_args(&c, 1, (char *[]){ "fauxtcp", NULL },
 				       err, sizeof(err)), 0);
 	cr_assert_eq(c.given, 0);
+	/* Every missing flag at once, not one per attempt. */
 	expect_err(config_validate(&c, err, sizeof(err)),
-		   "missing --local IP:PORT (or local = in [client])");
+		   "missing --local IP:PORT and --remote HOST:PORT (or local = and remote = in [client])");
+	c = server();
+	expect_err(config_validate(&c, err, sizeof(err)),
+		   "missing --local PORT and --remote HOST:PORT (or local = and remote = in [server])");
 }
 
 /* ---- client flags ---- */
@@ -447,12 +451,58 @@ Test(config, unknown_flags)
 {
 	struct config c = client();
 
-	expect_err(PARSE(&c, "--remotee", "x:1"), "unknown option '--remotee' (see --help)");
+	expect_err(PARSE(&c, "--remotee", "x:1"),
+		   "unknown option '--remotee' (did you mean --remote?)");
 	expect_err(PARSE(&c, "--bogus=1"), "unknown option '--bogus' (see --help)");
 	expect_err(PARSE(&c, "-x"), "unknown option '-x' (see --help)");
 	expect_err(PARSE(&c, "-4x"), "unknown option '-x' (see --help)");
+	/* Ambiguous (--tun-local, --tun-local6) and not within two edits. */
 	expect_err(PARSE(&c, "--tun-l", "1.2.3.4"),
 		   "unknown option '--tun-l' (options cannot be abbreviated)");
+}
+
+Test(config, did_you_mean)
+{
+	/* Only this daemon's options: --mode is the server's, --check the
+	 * client's. */
+	static const struct {
+		enum config_role role;
+		const char *arg, *val, *msg;
+	} cases[] = {
+		{ CONFIG_CLIENT, "--remot", "x:1",
+		  "unknown option '--remot' (options cannot be abbreviated: did you mean --remote?)" },
+		{ CONFIG_CLIENT, "--lcoal=1.2.3.4:5", NULL, "unknown option '--lcoal' (did you mean --local?)" },
+		{ CONFIG_CLIENT, "--idle-timout", "5",
+		  "unknown option '--idle-timout' (did you mean --idle-timeout?)" },
+		{ CONFIG_CLIENT, "--mdoe", "raw", "unknown option '--mdoe' (see --help)" },
+		{ CONFIG_SERVER, "--mdoe", "raw", "unknown option '--mdoe' (did you mean --mode?)" },
+		{ CONFIG_SERVER, "--chek", NULL, "unknown option '--chek' (see --help)" },
+		{ CONFIG_CLIENT, "--chek", NULL, "unknown option '--chek' (did you mean --check?)" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct config c;
+		char *argv[] = { "fauxtcp", (char *)cases[i].arg, (char *)cases[i].val, NULL };
+
+		config_init(&c, cases[i].role);
+		expect_err(config_parse_args(&c, cases[i].val ? 3 : 2, argv, err, sizeof(err)),
+			   cases[i].msg);
+	}
+}
+
+Test(config, did_you_mean_subcommand)
+{
+	struct config c = client();
+
+	expect_err(PARSE(&c, "stauts", "-l", "127.0.0.1:1"),
+		   "unknown subcommand 'stauts' (did you mean 'status'?)");
+	expect_err(PARSE(&c, "statu"), "unknown subcommand 'statu' (did you mean 'status'?)");
+	/* Not the first word, or nothing like it: a stray argument. */
+	expect_err(PARSE(&c, "-l", "1.2.3.4:5", "stauts"),
+		   "unexpected argument 'stauts' (phantun options take no positional arguments)");
+	expect_err(PARSE(&c, "start"),
+		   "unexpected argument 'start' (phantun options take no positional arguments)");
 }
 
 Test(config, no_abbreviations)
@@ -461,13 +511,13 @@ Test(config, no_abbreviations)
 
 	/* glibc would take these; phantun would not. */
 	expect_err(PARSE(&c, "--rem", "h:1"),
-		   "unknown option '--rem' (options cannot be abbreviated)");
+		   "unknown option '--rem' (options cannot be abbreviated: did you mean --remote?)");
 	expect_err(PARSE(&c, "--loc=1.2.3.4:5"),
-		   "unknown option '--loc' (options cannot be abbreviated)");
+		   "unknown option '--loc' (options cannot be abbreviated: did you mean --local?)");
 	expect_err(PARSE(&c, "--ipv4"),
-		   "unknown option '--ipv4' (options cannot be abbreviated)");
+		   "unknown option '--ipv4' (options cannot be abbreviated: did you mean --ipv4-only?)");
 	expect_err(PARSE(&c, "--vers"),
-		   "unknown option '--vers' (options cannot be abbreviated)");
+		   "unknown option '--vers' (options cannot be abbreviated: did you mean --version?)");
 	/* A value that looks like the option must not confuse the check. */
 	cr_assert_eq(PARSE(&c, "--pcap", "--pcap"), 0, "%s", err);
 	cr_assert_str_eq(c.pcap, "--pcap");
@@ -1326,4 +1376,71 @@ Test(config, usage_flags_parse)
 		}
 		free(text);
 	}
+}
+
+/* ---- docs/fauxtcp.ini.5 ---- */
+
+static char *read_page(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(text);
+	cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return text;
+}
+
+/* "\fBidle\-timeout\fP": how the page names a key. */
+static void roff_key(const char *key, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "\\fB");
+
+	for (; *key && n + 6 < len; key++) {
+		if (*key == '-')
+			buf[n++] = '\\';
+		buf[n++] = *key;
+	}
+	cr_assert_eq(*key, '\0', "key too long");
+	snprintf(buf + n, len - n, "\\fP");
+}
+
+/* The INI man page names every key of the table under its daemon's
+ * section, so a key added to cfg_opts cannot go undocumented there. */
+Test(config, ini_man_page_lists_every_key)
+{
+	static const char *const heading[2] = {
+		[CONFIG_CLIENT] = "\n.SH CLIENT KEYS\n",
+		[CONFIG_SERVER] = "\n.SH SERVER KEYS\n",
+	};
+	char *page = read_page(FAUXTCP_SOURCE_DIR "/docs/fauxtcp.ini.5");
+	int r;
+
+	for (r = CONFIG_CLIENT; r <= CONFIG_SERVER; r++) {
+		char *start = strstr(page, heading[r]), *end;
+		size_t i;
+
+		cr_assert_not_null(start, "no section%s", heading[r]);
+		end = strstr(start + 1, "\n.SH ");
+		if (end)
+			*end = '\0';
+		for (i = 0; i < ARRAY_SIZE(cfg_opts); i++) {
+			char name[64];
+
+			if (!cfg_opts[i].key || !(cfg_opts[i].roles & role_bit((enum config_role)r)))
+				continue;
+			roff_key(cfg_opts[i].key, name, sizeof(name));
+			cr_assert_not_null(strstr(start, name), "docs/fauxtcp.ini.5 lists no %s key '%s'",
+					   role_name((enum config_role)r), cfg_opts[i].key);
+		}
+		if (end)
+			*end = '\n';
+	}
+	free(page);
 }
