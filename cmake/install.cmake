@@ -69,6 +69,12 @@ install(FILES
   "${_fauxtcp_src}/docs/design.md"
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/fauxtcp)
 
+# ---- bash completion: one script serves both daemons ----
+foreach(_c fauxtcp-client fauxtcp-server)
+  install(FILES "${_fauxtcp_src}/completion/fauxtcp.bash"
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME ${_c})
+endforeach()
+
 # ---- man pages, gzip -9n as Debian wants them when gzip is there ----
 # Section 8: the two daemons. Section 5: whatever docs/*.5 exists (the INI
 # format), picked up at configure time.
