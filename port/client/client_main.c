@@ -22,6 +22,8 @@
 #include "log.h"
 #include "privdrop.h"
 #include "report.h"
+#include "reportrec.h"
+#include "statusrec.h"
 #include "udpside.h"
 #include "unprotected.h"
 
@@ -115,6 +117,31 @@ static void render(void *ctx, struct status_buf *b)
 	report_link(b, l ? afpacket_stats(l) : NULL, "; ");
 	status_printf(b, "guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
 		      c->guards.method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
+}
+
+/* The same as render(), as records (port/daemon/reportrec.h). */
+static void records(void *ctx, struct status_buf *b)
+{
+	struct client *c = ctx;
+	struct afpacket *l = c->path.link;
+	uint64_t now = clock_now_ms(c->d.loop), md5 = 0;
+	char src[INET6_ADDRSTRLEN];
+	struct reportrec_head h = {"client", c->d.cfg.local, c->d.cfg.remote, "raw", l ? c->path.now.li.name : "",
+				   daemon_addr_str(&c->path.now.route.prefsrc.sa, src, sizeof(src)),
+				   now - c->d.started};
+
+	guard_md5_not_found(&md5);
+	reportrec_head(b, &h, c->d.relay);
+	srec_str(b, "guard", c->guards.method == GUARD_BPF ? "drop filter" : "TCP-MD5");
+	reportrec_counters(b, relay_stats(c->d.relay));
+	reportrec_sends(b, &c->d.tx);
+	srec_num(b, 'c', "udp", "udp_datagrams_in", c->udp.rx, "Datagrams received from UDP peers.");
+	srec_num(b, 'c', "udp", "udp_datagrams_out", c->udp.tx, "Datagrams sent to UDP peers.");
+	srec_num(b, 'c', "udp", "udp_send_errors", c->udp.tx_errors, "Datagrams to UDP peers the kernel refused.");
+	reportrec_link(b, l ? afpacket_stats(l) : NULL);
+	srec_num(b, 'c', "guard", "kernel_md5_not_found", md5,
+		 "The kernel's TcpExtTCPMD5NotFound: segments its TCP-MD5 guard dropped (whole namespace).");
+	reportrec_connections(b, c->d.relay, now, true);
 }
 
 /* A reload's new server or -4. */
@@ -240,7 +267,7 @@ static int stop(struct client *c)
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {render, reload, stopping, NULL};
+	static const struct daemon_ops ops = {render, reload, stopping, NULL, records};
 	static struct client c;
 
 	daemon_init(&c.d, CONFIG_CLIENT, &ops, &c);

@@ -27,7 +27,7 @@
 #include "txbatch.h"
 
 struct daemon_ops {
-	/* The report of `status`, SIGUSR1 and the exit. */
+	/* The full text report of `status -v`, SIGUSR1 and the exit. */
 	status_render_fn render;
 	/* SIGHUP, once next (and its handshake packet hs, and the remote's
 	 * address resolved again where --remote or -4 changed) was read
@@ -39,6 +39,9 @@ struct daemon_ops {
 	/* A fatal error: undo what must not outlive the process, e.g. the
 	 * nft table (may be NULL). */
 	void (*cleanup)(void *ctx);
+	/* The same as records (port/daemon/statusrec.h), for `status`,
+	 * --json and --prometheus. */
+	status_render_fn records;
 };
 
 struct daemon {

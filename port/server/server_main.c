@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "report.h"
+#include "reportrec.h"
 #include "server.h"
 #include "udpflow.h"
 #include "unprotected.h"
@@ -77,6 +78,23 @@ static void render(void *ctx, struct status_buf *b)
 	report_sends(b, &s->d.tx);
 	server_tun_render(s, b);
 	server_raw_render(s, b);
+}
+
+/* The same as render(), as records (port/daemon/reportrec.h). */
+static void records(void *ctx, struct status_buf *b)
+{
+	struct server *s = ctx;
+	const struct config *cfg = &s->d.cfg;
+	uint64_t now = clock_now_ms(s->d.loop);
+	const struct link_stats *ls = s->raw ? afpacket_stats(s->raw) : s->link ? tunlink_stats(s->link) : NULL;
+	struct reportrec_head h = {"server", cfg->local, cfg->remote, s->raw ? "raw" : "tun",
+				   s->raw ? cfg->iface : s->tun_name, NULL, now - s->d.started};
+
+	reportrec_head(b, &h, s->d.relay);
+	reportrec_counters(b, relay_stats(s->d.relay));
+	reportrec_sends(b, &s->d.tx);
+	reportrec_link(b, ls);
+	reportrec_connections(b, s->d.relay, now, false);
 }
 
 static void reload(void *ctx, const struct config *next, const struct sockaddr_storage *remote,
@@ -181,7 +199,7 @@ static int stop(struct server *s)
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {render, reload, NULL, cleanup};
+	static const struct daemon_ops ops = {render, reload, NULL, cleanup, records};
 	static struct server s;
 	char remote[INET6_ADDRSTRLEN];
 
