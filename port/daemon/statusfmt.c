@@ -81,14 +81,15 @@ void statusfmt_text(FILE *out, const struct srec_report *r)
 	const char *src = srec_s(l, "source"), *ifc = srec_s(l, "interface");
 	char up[32];
 
-	fprintf(out, "%s: %s\n", srec_s(l, "role"), srec_s(l, "local"));
+	fprintf(out, "%s: %s%s\n", srec_s(l, "role"), strcmp(srec_s(l, "role"), "server") == 0 ? "port " : "",
+		srec_s(l, "local"));
 	fprintf(out, "  %s: %s\n", strcmp(srec_s(l, "role"), "client") == 0 ? "server" : "remote",
 		srec_s(l, "remote"));
 	fprintf(out, "  mode: %s%s%s%s%s%s\n", srec_s(l, "mode"), ifc[0] ? " on " : "", ifc,
 		src[0] ? " (source " : "", src, src[0] ? ")" : "");
 	fprintf(out, "  up: %s, pid %" PRIu64 "\n", dur(srec_u(l, "uptime_seconds"), up, sizeof(up)),
 		srec_u(l, "pid"));
-	fprintf(out, "  connections: %" PRIu64 " of %" PRIu64 "\n", srec_u(l, "connections"),
+	fprintf(out, "  connections: %" PRIu64 " of %" PRIu64 "\n", srec_u(l, "connection_count"),
 		srec_u(l, "max_connections"));
 	nonzero(out, l, "drop", "  ", "drops");
 	nonzero(out, l, "reset", "  ", "resets");
