@@ -22,7 +22,7 @@ void reportrec_head(struct status_buf *b, const struct reportrec_head *h, struct
 	srec_str(b, "version", FAUXTCP_VERSION);
 	srec_num(b, 'g', "info", "pid", (uint64_t)getpid(), "The daemon's process id.");
 	srec_num(b, 'g', "info", "uptime_seconds", h->uptime_ms / 1000, "Seconds since the daemon started.");
-	srec_num(b, 'g', "info", "connection_count", relay_conntable(r)->count, "Connections in the table now.");
+	srec_num(b, 'g', "info", "open_connections", relay_conntable(r)->count, "Connections in the table now.");
 	srec_num(b, 'g', "info", "max_connections", relay_max_conns(r), "The table's size (max-conns).");
 }
 

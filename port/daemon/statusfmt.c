@@ -89,7 +89,7 @@ void statusfmt_text(FILE *out, const struct srec_report *r)
 		src[0] ? " (source " : "", src, src[0] ? ")" : "");
 	fprintf(out, "  up: %s, pid %" PRIu64 "\n", dur(srec_u(l, "uptime_seconds"), up, sizeof(up)),
 		srec_u(l, "pid"));
-	fprintf(out, "  connections: %" PRIu64 " of %" PRIu64 "\n", srec_u(l, "connection_count"),
+	fprintf(out, "  connections: %" PRIu64 " of %" PRIu64 "\n", srec_u(l, "open_connections"),
 		srec_u(l, "max_connections"));
 	nonzero(out, l, "drop", "  ", "drops");
 	nonzero(out, l, "reset", "  ", "resets");
