@@ -138,10 +138,11 @@ struct conn_arg {
 static void conn_rec(struct fakeconn *c, void *arg)
 {
 	const struct conn_arg *a = arg;
-	char tuple[128], peer[64];
+	char tuple[128];
 
 	srec_conn(a->b);
 	if (a->show_peer) {
+		char peer[64];
 		report_endpoint(&c->peer, peer, sizeof(peer));
 		srec_str(a->b, "peer", peer);
 	}

@@ -85,6 +85,8 @@ static int not_running(const struct query *q, enum config_role role, const struc
 static int take(struct query *q, enum config_role role, const char *name, struct status_buf *b,
 		const struct status_peer *peer)
 {
+	if (!b->data)
+		return STATUSCLI_ERROR; /* status_fetch always leaves a string */
 	if (strncmp(b->data, STATUS_REFUSED, sizeof(STATUS_REFUSED) - 1) == 0) {
 		fputs(STATUS_REFUSED, stderr);
 		return STATUSCLI_ERROR;
@@ -148,6 +150,16 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* p past n space-separated fields and the spaces after them. */
+static char *skip_fields(char *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	return p;
+}
+
 /* The listening status sockets in this network namespace: their names
  * (malloc'ed, sorted, without duplicates) into names; their count. */
 static size_t find_instances(char **names, size_t max)
@@ -161,12 +173,13 @@ static size_t find_instances(char **names, size_t max)
 	/* "Num RefCount Protocol Flags Type St Inode Path": the path is the
 	 * rest of the line (ours hold a space), '@' for an abstract name. */
 	while (n < max && fgets(line, sizeof(line), f)) {
-		unsigned long flags;
-		int off = 0;
-		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %n", &flags, &off) != 1 || !off ||
-		    !(flags & 0x10000) || line[off] != '@')
+		char *p = skip_fields(line, 3), *end;
+		unsigned long flags = strtoul(p, &end, 16);
+		p = skip_fields(p, 4);
+		/* __SO_ACCEPTCON: listening, not an accepted connection */
+		if (end == p || !(flags & 0x10000) || *p != '@')
 			continue;
-		char *path = line + off + 1;
+		char *path = p + 1;
 		path[strcspn(path, "\n")] = 0;
 		if (strncmp(path, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ||
 		    strncmp(path, PREFIX_SERVER, strlen(PREFIX_SERVER)) == 0)
@@ -270,7 +283,7 @@ static int ask_configured(struct query *q, enum config_role role, int argc, char
 int statuscli_main(enum config_role role, int argc, char **argv)
 {
 	static struct query q;
-	char prog[64];
+	static char prog[64];
 
 	snprintf(prog, sizeof(prog), "%s status", what(role));
 	q.prog = prog;

@@ -45,8 +45,8 @@ static void nonzero(FILE *out, const struct srec_list *l, const char *group, con
 		if (it->kind != 'c' || !it->num || strcmp(it->group, group) != 0)
 			continue;
 		int n = snprintf(item, sizeof(item), "%s %" PRIu64, it->name, it->num);
-		for (char *p = item; *p; p++)
-			*p = *p == '_' ? ' ' : *p;
+		for (char *p = strchr(item, '_'); p; p = strchr(p, '_'))
+			*p = ' ';
 		if (!col)
 			col = fprintf(out, "%s%s: %s", indent, label, item);
 		else if (col + n + 2 > 78)

@@ -16,9 +16,11 @@ static void put_clean(struct status_buf *b, const char *s)
 	char buf[256];
 	size_t i;
 
-	for (i = 0; s[i] && i < sizeof(buf) - 1; i++) {
+	for (i = 0; i < sizeof(buf) - 1 && s[i]; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		buf[i] = ch < 0x20 || ch > 0x7e ? '?' : (char)ch;
+		buf[i] = s[i];
+		if (ch < 0x20 || ch > 0x7e)
+			buf[i] = '?';
 	}
 	buf[i] = 0;
 	status_printf(b, "%s", buf);
