@@ -1,7 +1,8 @@
 /*
  * status: a running daemon answers `fauxtcp-client status` (or -server)
  * on an abstract unix socket named after its --local, with one report of
- * its connections and counters. Abstract sockets need no writable
+ * its connections and counters: the full text, or the records the
+ * command renders (statusrec.h), as the one-line question asks. Abstract sockets need no writable
  * directory (the client runs unprivileged, often under ProtectSystem) and
  * live in the daemon's network namespace; peers are checked by uid.
  */

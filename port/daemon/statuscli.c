@@ -92,6 +92,7 @@ static int take(struct query *q, enum config_role role, const char *name, struct
 		return STATUSCLI_ERROR;
 	}
 	if (q->view == VIEW_FULL) {
+		fputs(q->n++ ? "\n" : "", stdout);
 		print_clean(stdout, b->data);
 		return STATUSCLI_OK;
 	}
