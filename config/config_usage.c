@@ -190,6 +190,8 @@ static void put_footer(FILE *f, enum config_role role)
 	fprintf(f, "  fauxtcp-%s status -l %s   report of a running %s\n",
 		role_name(role), local ? cfg_metavar(local, role) : "",
 		role_name(role));
+	fprintf(f, "  fauxtcp-%s status [-v|--json|--prometheus]   all running here\n",
+		role_name(role));
 	if (role == CONFIG_SERVER)
 		return;
 	for (i = 0; i < ARRAY_SIZE(cfg_opts); i++) {

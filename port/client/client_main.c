@@ -2,7 +2,7 @@
  * fauxtcp-client: phantun_client's flags and wire, with no TUN, no NAT or
  * FORWARD rule, no ip_forward and only CAP_NET_RAW. Segments go out and
  * come in on an AF_PACKET socket on the WAN interface (below netfilter,
- * port/clientpath); a TCP-MD5 guard listener on each local port keeps the
+ * port/client/clientpath.c); a TCP-MD5 guard listener on each local port keeps the
  * kernel from answering the server's segments with RST.
  */
 #define _GNU_SOURCE
@@ -14,28 +14,12 @@
 #include <string.h>
 #include <uv.h>
 
-#include "clientevent.h"
-#include "clientpath.h"
-#include "clientresolve.h"
+#include "client.h"
 #include "clock.h"
-#include "daemon.h"
-#include "guard.h"
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
-#include "report.h"
-#include "udpside.h"
 #include "unprotected.h"
-
-struct client {
-	struct daemon d;
-	struct clientpath path;
-	struct udpside udp;
-	bool udp_open;
-	struct guard_ports guards;
-	struct clientevent events;
-	struct clientresolve resolve;
-};
 
 static void hook_deliver(void *ctx, struct fakeconn *fc, const uint8_t *d, size_t len)
 {
@@ -105,48 +89,6 @@ static void create_relay(struct client *c)
 	int err = relay_create(&c->d.relay, &rc, &h);
 	if (err)
 		daemon_die(&c->d, "cannot start the relay: %s", strerror(-err));
-}
-
-static void render(void *ctx, struct status_buf *b)
-{
-	struct client *c = ctx;
-	struct afpacket *l = c->path.link;
-	uint64_t now = clock_now_ms(c->d.loop), md5 = 0;
-	char src[INET6_ADDRSTRLEN];
-
-	guard_md5_not_found(&md5);
-	status_printf(b, "fauxtcp-client: listening on %s, server %s, %s%s (source %s), up %llus\n",
-		      c->d.cfg.local, c->d.cfg.remote, l ? "via " : "no path to the server", l ? c->path.now.li.name : "",
-		      daemon_addr_str(&c->path.now.route.prefsrc.sa, src, sizeof(src)),
-		      (unsigned long long)((now - c->d.started) / 1000));
-	report_connections(b, c->d.relay, now, true);
-	report_counters(b, relay_stats(c->d.relay));
-	report_sends(b, &c->d.tx);
-	status_printf(b, "udp: datagrams in %llu, out %llu, send errors %llu; ",
-		      (unsigned long long)c->udp.rx, (unsigned long long)c->udp.tx,
-		      (unsigned long long)c->udp.tx_errors);
-	report_link(b, l ? afpacket_stats(l) : NULL, "; ");
-	status_printf(b, "guard: %s, kernel drops (TcpExtTCPMD5NotFound) %llu\n",
-		      c->guards.method == GUARD_BPF ? "drop filter" : "TCP-MD5", (unsigned long long)md5);
-}
-
-/* STATUS= for systemd: traffic, and where it leaves (or that it cannot). */
-static void summary(void *ctx, char *buf, size_t len)
-{
-	struct client *c = ctx;
-	const struct clientpath_route *r = &c->path.now;
-	char gw[INET6_ADDRSTRLEN];
-	int n = notify_traffic(c->d.relay, buf, len);
-
-	if (n < 0 || (size_t)n >= len)
-		return;
-	if (!c->path.link)
-		snprintf(buf + n, len - (size_t)n, "; no path to the server");
-	else if (r->route.gateway.sa.sa_family == AF_UNSPEC)
-		snprintf(buf + n, len - (size_t)n, "; path %s on-link", r->li.name);
-	else
-		snprintf(buf + n, len - (size_t)n, "; path %s via %s", r->li.name,
-			 daemon_addr_str(&r->route.gateway.sa, gw, sizeof(gw)));
 }
 
 /* A reload's new server or -4. */
@@ -317,7 +259,8 @@ static int stop(struct client *c)
 int main(int argc, char **argv)
 {
 	static const struct daemon_ops ops = {
-		.render = render, .reload = reload, .stopping = stopping, .hangup = hangup};
+		.render = client_render, .reload = reload, .stopping = stopping, .hangup = hangup,
+		.records = client_records};
 	static struct client c;
 
 	daemon_init(&c.d, CONFIG_CLIENT, &ops, &c);
@@ -348,7 +291,7 @@ int main(int argc, char **argv)
 	log_info("listening on %s, server %s port %u; WireGuard MTU for this path: %u", c.d.cfg.local,
 		 c.d.cfg.remote_host, c.d.cfg.remote_port, clientpath_wg_mtu(&c.path.now, c.d.remote.ss_family));
 	/* The UDP side is open and the link attached: traffic flows. */
-	notify_ready(&c.d.notify, c.d.loop, summary, &c);
+	notify_ready(&c.d.notify, c.d.loop, client_summary, &c);
 	uv_run(c.d.loop, UV_RUN_DEFAULT);
 	daemon_log_report(&c.d);
 	return stop(&c);

@@ -12,6 +12,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "report.h"
+#include "statuscli.h"
 
 static const int daemon_signals[4] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
 
@@ -64,71 +65,10 @@ int daemon_read_config(const struct daemon *d, struct config *cfg, char *err, si
 	return config_validate(cfg, err, len) < 0 ? -2 : 0;
 }
 
-/* The status name: the client's follows its --local, the server's its
- * port. */
-static void status_name(const struct daemon *d, char *buf, size_t len)
-{
-	if (d->role == CONFIG_CLIENT)
-		snprintf(buf, len, "fauxtcp-client %s", d->cfg.local);
-	else
-		snprintf(buf, len, "fauxtcp-server %u", d->cfg.local_port);
-}
-
-/* `fauxtcp-client status`: the report of the client holding --local. Its
- * status name is abstract, so anyone in the namespace may have bound it
- * first; the UDP --local, which the daemon holds, says whose it must be. */
-static int query_client(const struct config *cfg, const char *name)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *res;
-	struct status_peer peer = {0};
-	char port[8];
-	uid_t owner = 0;
-	int e = -ENOENT;
-
-	snprintf(port, sizeof(port), "%u", cfg->local_port);
-	if (getaddrinfo(cfg->local_host, port, &hints, &res) == 0) {
-		e = status_udp_owner(res->ai_addr, &owner);
-		freeaddrinfo(res);
-	}
-	if (e == 0)
-		e = status_query_from(name, owner, stdout, &peer);
-	if (e == -EPERM) {
-		fprintf(stderr, "fauxtcp-client status: the status socket of --local %s is held by pid %d (uid %u), "
-			"not by the fauxtcp-client holding that address (uid %u), so its answer is not shown; "
-			"stop pid %d and restart the client\n",
-			cfg->local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
-		return 1;
-	}
-	if (e < 0) {
-		fprintf(stderr, "fauxtcp-client status: no fauxtcp-client answers for --local %s in this network namespace; is it running?\n",
-			cfg->local);
-		return 1;
-	}
-	return 0;
-}
-
-static int query_server(const struct config *cfg, const char *name)
-{
-	if (status_query(name, stdout) < 0) {
-		fprintf(stderr, "fauxtcp-server status: no fauxtcp-server answers for port %u in this network namespace; is it running (-l PORT)?\n",
-			cfg->local_port);
-		return 1;
-	}
-	return 0;
-}
-
-/* `NAME status ARGS`: exits with the answer. */
+/* `NAME status ARGS`: exits with the answer (port/daemon/statuscli.c). */
 static void status_command(struct daemon *d, int argc, char **argv)
 {
-	char err[512], name[300];
-
-	config_init(&d->cfg, d->role);
-	if (config_parse_args(&d->cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s status: %s\n", d->name, err);
-		exit(2);
-	}
-	status_name(d, name, sizeof(name));
-	exit(d->role == CONFIG_CLIENT ? query_client(&d->cfg, name) : query_server(&d->cfg, name));
+	exit(statuscli_main(d->role, argc, argv));
 }
 
 void daemon_configure(struct daemon *d, int argc, char **argv)
@@ -341,8 +281,8 @@ void daemon_listen_status(struct daemon *d)
 	struct status_peer holder;
 
 	d->started = clock_now_ms(d->loop);
-	status_name(d, name, sizeof(name));
-	int se = status_listen(&d->status, d->loop, name, d->ops->render, d->ctx);
+	statuscli_name(d->role, &d->cfg, name, sizeof(name));
+	int se = status_listen(&d->status, d->loop, name, d->ops->render, d->ops->records, d->ctx);
 	if (se < 0 && d->role == CONFIG_SERVER)
 		log_warn("no status socket (another fauxtcp-server on port %u?): %s", d->cfg.local_port,
 			 strerror(-se));

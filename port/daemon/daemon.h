@@ -28,7 +28,7 @@
 #include "txbatch.h"
 
 struct daemon_ops {
-	/* The report of `status`, SIGUSR1 and the exit. */
+	/* The full text report of `status -v`, SIGUSR1 and the exit. */
 	status_render_fn render;
 	/* SIGHUP, once next (and its handshake packet hs, and the remote's
 	 * address resolved again where --remote or -4 changed) was read
@@ -44,6 +44,9 @@ struct daemon_ops {
 	 * file could not be read): e.g. the client's server name looked up
 	 * again (may be NULL). */
 	void (*hangup)(void *ctx);
+	/* The same as records (port/daemon/statusrec.h), for `status`,
+	 * --json and --prometheus. */
+	status_render_fn records;
 };
 
 struct daemon {

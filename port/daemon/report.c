@@ -28,7 +28,7 @@ static const char *size(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void peer_str(const struct endpoint *e, char *buf, size_t len)
+void report_endpoint(const struct endpoint *e, char *buf, size_t len)
 {
 	if (e->family == 4)
 		snprintf(buf, len, "%u.%u.%u.%u:%u", e->addr[0], e->addr[1], e->addr[2],
@@ -55,7 +55,7 @@ static void report_conn(struct fakeconn *c, void *arg)
 	char tuple[128], peer[64], age[16], idle[16], bo[16], bi[16];
 
 	tuple_format(&c->t, tuple, sizeof(tuple));
-	peer_str(&c->peer, peer, sizeof(peer));
+	report_endpoint(&c->peer, peer, sizeof(peer));
 	status_printf(l->b,
 		      "%s%s%s%s %s, age %s, idle %s, datagrams out %llu in %llu, bytes out %s in %s, "
 		      "too big %llu, dropped while connecting %llu, forged RSTs ignored %llu, "

@@ -24,6 +24,8 @@ void report_sends(struct status_buf *b, const struct txbatch *tx);
 /* A link's counters, "link: frames in ... more segments" then end ("\n",
  * or "; " inside a longer line); st NULL (no link now) shows zeros. */
 void report_link(struct status_buf *b, const struct link_stats *st, const char *end);
+/* "IP:PORT" or "[IPv6]:PORT", "-" if unset. */
+void report_endpoint(const struct endpoint *e, char *buf, size_t len);
 /* Logs a report line by line at info level (SIGUSR1). */
 void report_log(const struct status_buf *b);
 

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +55,21 @@ static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
+/* The status command's question, sent right after connecting: the full
+ * text unless it asks for the records. A short wait: the daemon's loop
+ * waits with it. */
+static status_render_fn asked(const struct status_server *s, int fd)
+{
+	char req[16] = "";
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	if (poll(&p, 1, 200) == 1) {
+		ssize_t n = read(fd, req, sizeof(req) - 1);
+		req[n > 0 ? n : 0] = 0;
+	}
+	return strcmp(req, STATUS_ASK_RECORDS) == 0 && s->records ? s->records : s->render;
+}
+
 static void answer(struct status_server *s, int fd)
 {
 	struct ucred cred;
@@ -64,13 +80,12 @@ static void answer(struct status_server *s, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != 0 && cred.uid != getuid())) {
-		static const char no[] = "status: refused: run it as the daemon's user or root\n";
-		(void)!write(fd, no, sizeof(no) - 1);
+		(void)!write(fd, STATUS_REFUSED, sizeof(STATUS_REFUSED) - 1);
 		return;
 	}
-	s->render(s->ctx, &b);
+	asked(s, fd)(s->ctx, &b);
 	for (size_t off = 0; !b.failed && off < b.len;) {
-		ssize_t n = write(fd, b.data + off, b.len - off);
+		ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
 		if (n <= 0)
 			break;
 		off += (size_t)n;
@@ -92,12 +107,13 @@ static void on_connection(uv_poll_t *h, int status, int events)
 }
 
 int status_listen(struct status_server *s, uv_loop_t *loop, const char *name,
-		  status_render_fn render, void *ctx)
+		  status_render_fn render, status_render_fn records, void *ctx)
 {
 	struct sockaddr_un a;
 	socklen_t alen = abstract_addr(&a, name);
 
 	s->render = render;
+	s->records = records;
 	s->ctx = ctx;
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
@@ -158,8 +174,8 @@ int status_holder(const char *name, struct status_peer *out)
 	return 0;
 }
 
-int status_query_from(const char *name, uid_t daemon_uid, FILE *out,
-		      struct status_peer *peer)
+int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct status_buf *out,
+		 struct status_peer *peer)
 {
 	char buf[4096];
 	int fd = connect_name(name, peer);
@@ -170,24 +186,16 @@ int status_query_from(const char *name, uid_t daemon_uid, FILE *out,
 		close(fd);
 		return -EPERM;
 	}
+	/* Whoever holds the name may not read it: no SIGPIPE. */
+	(void)!send(fd, ask, strlen(ask), MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
 	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)buf[i];
-			if (ch != '\n' && ch != '\t' && (ch < 0x20 || ch > 0x7e))
-				buf[i] = '?';
-		}
-		fwrite(buf, 1, (size_t)n, out);
-	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		status_printf(out, "%.*s", (int)n, buf);
 	close(fd);
-	return 0;
-}
-
-int status_query(const char *name, FILE *out)
-{
-	struct status_peer peer;
-
-	return status_query_from(name, (uid_t)-1, out, &peer);
+	if (!out->data)
+		status_printf(out, "%s", "");
+	return out->failed ? -ENOMEM : 0;
 }
 
 int status_udp_owner(const struct sockaddr *addr, uid_t *uid)

@@ -1,7 +1,8 @@
 /*
  * status: a running daemon answers `fauxtcp-client status` (or -server)
  * on an abstract unix socket named after its --local, with one report of
- * its connections and counters. Abstract sockets need no writable
+ * its connections and counters: the full text, or the records the
+ * command renders (statusrec.h), as the one-line question asks. Abstract sockets need no writable
  * directory (the client runs unprivileged, often under ProtectSystem) and
  * live in the daemon's network namespace; peers are checked by uid.
  */
@@ -29,13 +30,20 @@ typedef void (*status_render_fn)(void *ctx, struct status_buf *b);
 struct status_server {
 	int fd;
 	uv_poll_t poll;
-	status_render_fn render;
+	status_render_fn render;  /* the full text (`status -v`, SIGUSR1) */
+	status_render_fn records; /* the records (statusrec.h) */
 	void *ctx;
 };
 
+/* What the status command asks for, one line, before the answer. */
+#define STATUS_ASK_FULL "full\n"
+#define STATUS_ASK_RECORDS "records\n"
+/* The daemon's answer to a peer of another uid, not root. */
+#define STATUS_REFUSED "status: refused: run it as the daemon's user or root\n"
+
 /* name: e.g. "fauxtcp-client 127.0.0.1:1234" (the abstract address). */
 int status_listen(struct status_server *s, uv_loop_t *loop, const char *name,
-		  status_render_fn render, void *ctx);
+		  status_render_fn render, status_render_fn records, void *ctx);
 void status_close(struct status_server *s);
 /* Who is behind a status socket, as the kernel saw it at listen(). */
 struct status_peer {
@@ -43,16 +51,12 @@ struct status_peer {
 	uid_t uid;
 };
 
-/* The `status` command: prints the daemon's report to out, any byte but
- * printable ASCII, tab and newline shown as '?' (whoever holds the name
- * must not drive the terminal). -ECONNREFUSED or -ENOENT when no daemon
- * answers under that name. */
-int status_query(const char *name, FILE *out);
-/* As status_query, but prints only if the process holding the name runs
- * as daemon_uid or as root: -EPERM otherwise (a squatter on the name),
- * with nothing printed. *peer says who held it, once connected. */
-int status_query_from(const char *name, uid_t daemon_uid, FILE *out,
-		      struct status_peer *peer);
+/* Asks the daemon holding name for ask (STATUS_ASK_*) and reads the
+ * whole answer into out (NUL-terminated, unfiltered), if the process
+ * holding the name runs as daemon_uid ((uid_t)-1: anyone) or root:
+ * -EPERM otherwise; -ECONNREFUSED or -ENOENT when no daemon answers. */
+int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct status_buf *out,
+		 struct status_peer *peer);
 /* Who holds name, e.g. after status_listen failed with -EADDRINUSE. */
 int status_holder(const char *name, struct status_peer *out);
 /* The uid owning the UDP socket bound to exactly addr in this network

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "notify.h"
 #include "report.h"
+#include "reportrec.h"
 #include "server.h"
 #include "udpflow.h"
 #include "unprotected.h"
@@ -89,6 +90,23 @@ static void summary(void *ctx, char *buf, size_t len)
 	if (n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; port %u, %s%s", s->d.cfg.local_port,
 			 s->raw ? "raw mode on " : "TUN mode", s->raw ? s->d.cfg.iface : "");
+}
+
+/* The same as render(), as records (port/daemon/reportrec.h). */
+static void records(void *ctx, struct status_buf *b)
+{
+	struct server *s = ctx;
+	const struct config *cfg = &s->d.cfg;
+	uint64_t now = clock_now_ms(s->d.loop);
+	const struct link_stats *ls = s->raw ? afpacket_stats(s->raw) : s->link ? tunlink_stats(s->link) : NULL;
+	struct reportrec_head h = {"server", cfg->local, cfg->remote, s->raw ? "raw" : "tun",
+				   s->raw ? cfg->iface : s->tun_name, NULL, now - s->d.started};
+
+	reportrec_head(b, &h, s->d.relay);
+	reportrec_counters(b, relay_stats(s->d.relay));
+	reportrec_sends(b, &s->d.tx);
+	reportrec_link(b, ls);
+	reportrec_connections(b, s->d.relay, now, false);
 }
 
 static void reload(void *ctx, const struct config *next, const struct sockaddr_storage *remote,
@@ -193,7 +211,7 @@ static int stop(struct server *s)
 
 int main(int argc, char **argv)
 {
-	static const struct daemon_ops ops = {.render = render, .reload = reload, .cleanup = cleanup};
+	static const struct daemon_ops ops = {.render = render, .reload = reload, .cleanup = cleanup, .records = records};
 	static struct server s;
 	char remote[INET6_ADDRSTRLEN];
 

@@ -160,7 +160,7 @@ else
 fi
 
 # ---- 3. the status socket of the user's client
-if "${user[@]}" "$client" status -l 127.0.0.1:4000 2>&1 | grep -q '^connections: 1 of'; then
+if "${user[@]}" "$client" status -v -l 127.0.0.1:4000 2>&1 | grep -q '^connections: 1 of'; then
 	ok "status: the user gets the report of the user's own client"
 else
 	bad "status as the user"
@@ -304,7 +304,7 @@ sleep 0.3
 e2e_bg "$NS_C" "$tmp/rootclient.log" "$client" -l 127.0.0.1:4003 -r 192.0.2.2:4567
 rootclient=$E2E_LAST_PID
 sleep 0.5
-"${in_c[@]}" "$client" status -l 127.0.0.1:4003 >"$tmp/status3" 2>&1
+"${in_c[@]}" "$client" status -v -l 127.0.0.1:4003 >"$tmp/status3" 2>&1
 if grep -q 'FAKE REPORT' "$tmp/status3" && ! grep -q $'\x1b\|\x07' "$tmp/status3"; then
 	ok "status output is printable text only: $(cat "$tmp/status3")"
 else

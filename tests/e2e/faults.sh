@@ -139,8 +139,8 @@ sleep_until() { # T_NS
 	[ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
 	return 0
 }
-cstatus() { nc_ "$E2E_CLIENT" status -l 127.0.0.1:1234; }
-sstatus() { ns_ "$E2E_SERVER" status -l 4567; }
+cstatus() { nc_ "$E2E_CLIENT" status -v -l 127.0.0.1:1234; }
+sstatus() { ns_ "$E2E_SERVER" status -v -l 4567; }
 probe_conn() { cstatus | grep -o 'peer 127.0.0.1:45000: [^ ]* > [^ ]* established'; }
 
 start_server tun

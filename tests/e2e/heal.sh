@@ -91,7 +91,7 @@ client_start() { # NAME
 	e2e_client "$NS_C" "$cli_log" -l 127.0.0.1:1111 -r 203.0.113.2:4567 --heal-timeout "$heal_s"
 	cli_pid=$E2E_LAST_PID
 }
-cli_status() { nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -l 127.0.0.1:1111; }
+cli_status() { nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -v -l 127.0.0.1:1111; }
 alive() { kill -0 "$cli_pid" 2>/dev/null && kill -0 "$srv_pid" 2>/dev/null; }
 
 # ---- heal: the router drops what the server sends on the current connection ----
@@ -189,7 +189,7 @@ for i in range(600):  # 50 a second for 12 s
 		e2e_result "$name the server said nothing after its SYN|ACK (segments in: ${segs_in:-?})" \
 			"$(num "$segs_in" && [ "$segs_in" -le 1 ]; echo $?)"
 	else
-		liveness=$(ns_ "$E2E_SERVER" status -l 4567 | grep -o 'liveness ACKs [0-9]*' | grep -o '[0-9]*$')
+		liveness=$(ns_ "$E2E_SERVER" status -v -l 4567 | grep -o 'liveness ACKs [0-9]*' | grep -o '[0-9]*$')
 		# at least one a second for 12 s, less the first (data then)
 		e2e_result "$name the server sent liveness ACKs (${liveness:-none}; client segments in: ${segs_in:-?})" \
 			"$(num "$liveness" && [ "$liveness" -ge 10 ]; echo $?)"

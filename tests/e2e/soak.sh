@@ -156,9 +156,9 @@ start() { # ROLE
 
 status_of() { # ROLE: the daemon's status report
 	case $1 in
-	client4) nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -l 127.0.0.1:1234 ;;
-	client6) nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -l 127.0.0.1:1236 ;;
-	server) ns_ "$E2E_SERVER" status -l 4567 ;;
+	client4) nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -v -l 127.0.0.1:1234 ;;
+	client6) nc_ setpriv --reuid=65534 --regid=65534 --clear-groups "$E2E_CLIENT" status -v -l 127.0.0.1:1236 ;;
+	server) ns_ "$E2E_SERVER" status -v -l 4567 ;;
 	esac 2>/dev/null
 }
 conns_in() { sed -n 's/^connections: \([0-9]*\) of .*/\1/p' <<<"$1"; }

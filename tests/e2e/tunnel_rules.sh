@@ -53,7 +53,7 @@ stop_server() { e2e_stop "$server_pid"; }
 start_client() { # NAME LOCAL REMOTE
 	e2e_client "$NS_C" "$tmp/client-$1.log" -l "$2" -r "$3"
 }
-status() { ns_ "$E2E_SERVER" status -l 4567; }
+status() { ns_ "$E2E_SERVER" status -v -l 4567; }
 echo_ok() { # PORT NAME [N]: N random datagrams through the client on 127.0.0.1:PORT
 	nc_ "${check[@]}" --to "127.0.0.1:$1" --bind "127.0.0.1:$((40000 + $1))" --random "${3:-100}" --max-size 1400 \
 		--timeout 2 --name "$2"

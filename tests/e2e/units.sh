@@ -280,11 +280,11 @@ for mode in raw tun; do
 	[ $rc = 0 ] || echo "# client $cp, server $sp; notify.log: $(grep READY "$tmp/notify.log" | tr '\n' ' ')"
 
 	# The status command, as root, against the sandboxed daemons.
-	ip netns exec "$C" "$client" status -c "$tmp/etc/client.ini" >"$tmp/$mode-client.status" 2>&1 &&
+	ip netns exec "$C" "$client" status -v -c "$tmp/etc/client.ini" >"$tmp/$mode-client.status" 2>&1 &&
 		grep -q '^fauxtcp-client: listening on 127.0.0.1:4567' "$tmp/$mode-client.status" &&
 		grep -q '^connections: 1 of' "$tmp/$mode-client.status"
 	result "[$mode] fauxtcp-client status reports the running client and its connection" $?
-	ip netns exec "$S" "$server" status -c "$tmp/etc/$mode.ini" >"$tmp/$mode-server.status" 2>&1 &&
+	ip netns exec "$S" "$server" status -v -c "$tmp/etc/$mode.ini" >"$tmp/$mode-server.status" 2>&1 &&
 		grep -q "^fauxtcp-server: port 4567, $([ $mode = raw ] && echo 'raw mode on s0' || echo 'TUN mode')" "$tmp/$mode-server.status" &&
 		grep -q '^connections: 1 of' "$tmp/$mode-server.status"
 	result "[$mode] fauxtcp-server status reports the running server and its connection" $?
