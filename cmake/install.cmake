@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Installation rules. Included from the top-level CMakeLists.txt after the
 # fauxtcp-client and fauxtcp-server targets are defined:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for fauxtcp-client and fauxtcp-server.
 # Installed once under each name (bash-completion loads a command's file by
 # its name). The option lists are checked against each daemon's --help by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config: phantun-compatible command line and INI file loader.  One table
  * (cfg_opts[]) drives both, so a flag and its INI key cannot drift apart.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config: command line and INI file settings shared by fauxtcp's client and
  * server daemons, with phantun 0.8.1's option names and defaults so that a

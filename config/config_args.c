@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config: the command line, with getopt_long(), and the one-line errors
  * for what it refuses.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config: the INI file (-c/--config), read with inih through a reader of
  * our own that refuses what inih would silently take in pieces.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config_int.h: what the files of config/ share; not for the daemons,
  * which use config.h only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config: --help, printed from the option table (cfg_opts[]) that the
  * parsers use, so the usage cannot list a flag they refuse or miss one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * config: one value, from a flag or an INI key: parse it, check it and
  * store it in struct config.  Also config_parse_hostport().

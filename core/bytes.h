@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* bytes: big-endian (network order) field access for header parsing. */
 #ifndef FAUXTCP_BYTES_H
 #define FAUXTCP_BYTES_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "conntable.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * conntable: the fixed-size set of fake-TCP connections, found in O(1) by
  * 4-tuple (segment input) and by UDP peer (client datagram input). All

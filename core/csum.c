@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "csum.h"
 
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). In one's complement, adding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * csum: the Internet checksum (RFC 1071) for all of core: IPv4 header,
  * TCP over IPv4/IPv6 with its pseudo-header, and RFC 1624 incremental

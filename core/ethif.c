@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ethif.h"
 
 #include <errno.h>

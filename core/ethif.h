@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ethif: an lwIP Ethernet netif that shares the host's addresses and MAC
  * with the kernel (client, raw-mode server). Frames leave through an

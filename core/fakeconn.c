@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fakeconn.h"
 
 #include <string.h>

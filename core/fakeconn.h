@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fakeconn: one fake-TCP connection, phantun 0.8 semantics (spec:
  * Handshake, Established, Closing). Pure state machine: each event returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "gro.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gro: undo receive offloads on frames read from an AF_PACKET socket with
  * PACKET_VNET_HDR (docs/design.md, "Receive path: GRO super-packets").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "gso.h"
 
 #include <errno.h>

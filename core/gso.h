@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gso: back-to-back data segments of one connection, sent as one
  * super-packet through an AF_PACKET socket with PACKET_VNET_HDR (the

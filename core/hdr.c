@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hdr.h"
 
 #define ICMP4_DEST_UNREACH 3

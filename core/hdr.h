@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * hdr: the one parser of IPv4, IPv6 and TCP headers (and of the ICMP
  * errors that quote them), and the few header writes several places

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ipif.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ipif: an lwIP netif for links without a link-layer header: the server's
  * TUN device (phantun's model) and AF_PACKET SOCK_DGRAM on L3 uplinks.

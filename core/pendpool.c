@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pendpool.h"
 
 #include <errno.h>

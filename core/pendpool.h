@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * pendpool: datagrams a client connection holds until it may send them
  * (its handshake, then the warm hold: relay.h). One fixed pool of slots is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay: creation, settings, the clock and the timers. The other parts:
  * relay_impl.h.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay: the fake-TCP endpoint. It owns lwIP's raw PCBs, the connection
  * table and the timers, and moves data between UDP datagrams (given to it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay_client: datagrams from the client's UDP peers, each carried by
  * its own connection, opened on the first one.

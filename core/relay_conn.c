@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay_conn: segments out, and a connection's life from its handshake
  * to its close: the timers it is on, the datagrams it holds, the events

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay_icmp: the path MTU, from ICMP errors quoting our segments.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay's private parts, shared by its files: relay.c (creation, settings,
  * timers), relay_conn.c (output and the connection lifecycle),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay_input: frames from the link, and the segments in them, to their
  * connection (or the listener, or a stray's RST).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relay_tun: TUN mode, where the relay reads the IP header itself.
  */

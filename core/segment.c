@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "segment.h"
 
 #include <errno.h>

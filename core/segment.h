@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * segment: the fake-TCP segment as phantun puts it on the wire, parsed
  * from and built into lwIP pbufs that start at the IP header.

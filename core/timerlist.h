@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * timerlist: FIFO lists of connection slots, each slot on at most one list.
  * The relay's timers all have a fixed length per list (handshake wait,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * vnet: the virtio-net header that AF_PACKET sockets with PACKET_VNET_HDR
  * and TUN devices with IFF_VNET_HDR put before each frame: what offloads

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # core/ is pure: no sockets, netlink, libuv or other OS interfaces.
 file(GLOB _files "${DIR}/*.c" "${DIR}/*.h")
 set(_forbidden "sys/" "netinet/" "arpa/" "linux/" "net/" "uv.h" "unistd.h" "fcntl.h" "poll.h" "signal.h" "pthread.h" "time.h" "libmnl" "nftables" "pcap")

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Adds a deb-src stanza derived from the machine's own Debian sources, so
 # `apt-get source lwip` reaches the same archive as the binary packages.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fetches lwIP's orig tarball from Debian's `lwip` source package into
 # third_party/download/, where CMake looks for it (and checks its sha256).
 set -eu

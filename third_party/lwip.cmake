@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lwIP 2.1.3, never committed, from one of three places, each checked
 # against a sha256 pinned here; configure stops with one line naming what is
 # wrong and what to do.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * client: the client daemon's state, shared by client_main.c and the
  * files that render it (clientreport.c).

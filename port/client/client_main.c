@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fauxtcp-client: phantun_client's flags and wire, with no TUN, no NAT or
  * FORWARD rule, no ip_forward and only CAP_NET_RAW. Segments go out and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * clientevent: what the client says about its connections (the relay's
  * conn_event hook): established and closed, the server unreachable and

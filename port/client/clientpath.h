@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * clientpath: where the client's segments to the server leave, as the
  * kernel routes them (source address, interface, next hop), the AF_PACKET

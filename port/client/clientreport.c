@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * clientreport: what the client says about itself: the full text of
  * `status -v` and SIGUSR1, the same as records for the short view, JSON

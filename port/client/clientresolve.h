@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * clientresolve: the server's name (--remote HOST) looked up again without
  * blocking the loop (libuv's thread pool), every resolve-interval seconds,

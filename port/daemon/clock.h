@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* clock: the monotonic milliseconds the relay runs on. */
 #ifndef FAUXTCP_CLOCK_H
 #define FAUXTCP_CLOCK_H

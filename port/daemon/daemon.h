@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * daemon: what fauxtcp-client and fauxtcp-server do alike around their
  * relay: the command line and its file (and `status`, --help, --version),

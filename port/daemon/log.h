@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * log: one line per event on stderr. Under systemd (JOURNAL_STREAM set)
  * each line starts with its syslog priority, "<3>", which journald reads

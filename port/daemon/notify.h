@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * notify: the service manager's view of a daemon (sd_notify(3), for the
  * units' Type=notify): READY=1 once it carries traffic, a one-line

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * relaytimer: one libuv timer armed at the relay's next deadline
  * (handshake retries, idle timeouts, lwIP's ARP/ND timers).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * reload: what SIGHUP does alike in both daemons, once the new
  * configuration (and its handshake packet) has been read without error:

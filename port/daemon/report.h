@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * report: the text of `status` and of SIGUSR1 (one line per connection,
  * then the drops by reason), shared by both daemons.

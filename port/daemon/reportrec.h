@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * reportrec: the relay's, the send batch's and a link's counters and the
  * connections as status records (statusrec), shared by both daemons: the

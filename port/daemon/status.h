@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * status: a running daemon answers `fauxtcp-client status` (or -server)
  * on an abstract unix socket named after its --local, with one report of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * statuscli: `fauxtcp-client status` and `fauxtcp-server status`. With
  * -l (or -c FILE) it asks that one instance; alone it finds every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * statusfmt: the `status` command's three views of parsed reports
  * (statusrec.h): the short text (in the style of `wg show`), JSON and

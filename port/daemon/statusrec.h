@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * statusrec: a status report in its neutral form, as records. The daemon
  * writes each field once (srec_str, srec_num) and sends the records; the

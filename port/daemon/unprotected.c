@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "unprotected.h"
 
 #include <stdlib.h>

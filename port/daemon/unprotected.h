@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * unprotected: the attack tests' negative control. FAUXTCP_UNPROTECTED=1
  * in a daemon's environment switches its forged-packet protection off

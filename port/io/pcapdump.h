@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * pcapdump: --pcap FILE, a capture of the segments of the daemon's own
  * connections, sent and received on its link, for a user's bug report.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * pollerr: libuv stops a poll handle when the kernel reports POLLERR and
  * calls back with UV_EBADF. On our sockets that is a pending socket

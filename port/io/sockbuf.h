@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * sockbuf: a receive buffer large enough for a burst. A burst of segments
  * or datagrams arriving while the daemon is not running overflows the

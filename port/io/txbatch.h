@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * txbatch: datagrams and frames queued while the loop handles a burst, and
  * sent with one sendmmsg() per socket when the burst is over (before the

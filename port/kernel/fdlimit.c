@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fdlimit.h"
 
 #include <errno.h>

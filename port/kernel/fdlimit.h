@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fdlimit: each connection holds a descriptor (the client's guard, the
  * server's UDP flow), and the default soft limit (1024) is far below the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guard: keeps the kernel from answering the fake-TCP segments that reach
  * a port fauxtcp sends from (docs/design.md, "The guard: no kernel RST

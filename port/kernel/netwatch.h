@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * netwatch: tells the client when the kernel's links, addresses, routes or
  * neighbours change (rtnetlink multicast groups), debounced, so it can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * privdrop: keep only the capabilities a daemon needs (the client:
  * CAP_NET_RAW) and forbid regaining others (no_new_privs).

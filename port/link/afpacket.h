@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * afpacket: the relay's link on a shared WAN interface, below netfilter:
  * an AF_PACKET socket bound to the interface (SOCK_RAW with an Ethernet

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * link: what the relay's two links do alike. port/afpacket (a packet
  * socket on the WAN interface) and port/tunlink (the server's TUN device)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * tunlink: the server's TUN device as the relay's link: packets read from
  * the TUN fd go to relay_link_input(), packets lwIP sends through the ipif

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * lwIP hooks. Neighbour discovery only knows routers it learnt from
  * router advertisements, which we never process (the kernel owns the

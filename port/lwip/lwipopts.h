@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * lwIP options for fauxtcp: one single-threaded instance per process
  * (NO_SYS), raw API only. lwIP gives us IPv4/IPv6 input and output,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * server: fauxtcp-server's state, shared by its main (port/server/server_main.c)
  * and its two modes: TUN (port/server/server_tun.c: the TUN device, its nft

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fauxtcp-server: phantun_server's flags and wire. TUN mode (the default,
  * port/server/server_tun.c) takes the port through an nft table into a TUN

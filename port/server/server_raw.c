@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fauxtcp-server's raw mode: no TUN, no DNAT, no forwarding. The port is
  * guarded (a TCP-MD5 listener with a key for every peer) so the kernel

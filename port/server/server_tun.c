@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fauxtcp-server's TUN mode: the nft table that maps the tunnel port into
  * the TUN (stateless, no conntrack) is managed by the daemon itself

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * udpflow: the server's UDP socket for one fake-TCP connection, bound to a
  * fresh ephemeral port and connected to the remote, so the remote sees one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * udprx: the receive side of a UDP socket on the event loop, shared by the
  * client's listening socket (udpside) and the server's per-connection

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * udpside: the client's UDP listening socket (phantun's --local). Each
  * datagram goes to the relay with its source (one fake-TCP connection per

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp benchmark, in network namespaces this script creates and always
 # deletes. Run as root:
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Prints bench.sh's tables from the raw per-repetition results it wrote
 (whitespace-separated, one line per measurement, "-" where a value does
 not apply): medians over repetitions, each tunnel row against the direct

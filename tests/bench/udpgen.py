@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """UDP load from many peers: N sockets bound to consecutive source ports,
 sending round-robin at a fixed total rate, so a tunnel client sees N UDP
 peers (and opens N fake-TCP connections).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Counts UDP datagrams by their first byte (udpgen.py's tag) and the
 distinct source addresses they came from; prints the counts at SIGTERM or
 SIGINT, e.g. "M 100000 W 1000 sources 1000".

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The command line as a user meets it, no root needed: the exact one-line
 # errors of both daemons (each hint once), and that the bash completion
 # and the INI man page cover the option table that --help prints.

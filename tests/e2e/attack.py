@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The on-path attacker of tests/e2e/attack.sh, run in the router's network
 namespace. Needs scapy (Debian's python3-scapy: run it with /usr/bin/python3).
 

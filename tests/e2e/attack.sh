@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp against an on-path attacker, in namespaces this script creates and
 # always deletes (fxa-c-PID-N, fxa-r-PID-N, fxa-s-PID-N: lib.sh's router topology):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp-client --check against each kind of answer: its whole checklist
 # (server, interface, source, next hop, guard, capability, handshake) is
 # printed every time, and the handshake line says what answered:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What a local user gets from a fauxtcp-client that holds CAP_NET_RAW
 # through file capabilities (the README's setcap): its own tunnel, and
 # nothing of the host's other traffic, files, interfaces or ports.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # One-way floods through a conntrack-tracking NAT, in namespaces this script
 # creates and always deletes (run as root; about 35 s). FLOODS_KEEP=DIR keeps
 # the logs (iperf's output, flood_watch.py's, the daemons') in DIR.

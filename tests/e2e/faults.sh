@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp under faults, in namespaces this script creates and always deletes
 # (lib.sh's router topology, and a second uplink: e2e_router_link):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Watch a one-way UDP flood from two hosts' kernel UDP counters.
 
     flood_watch.py --send PID --recv PID [--interval 0.02] [--size 1400]

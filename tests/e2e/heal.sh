@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # heal-timeout (docs/security.md "Sessions heal themselves"), end to end, in
 # namespaces this script creates and always deletes (fxh-*-PID):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp against the real phantun 0.8.1 binaries, both ways, IPv4 and IPv6,
 # in namespaces this script creates and always deletes (fxi-*-PID-1), the
 # router topology of lib.sh (e2e_router_topology nat=inet) with a fourth

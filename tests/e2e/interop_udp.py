@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """UDP checks for tests/e2e/interop.sh, through a tunnel to a UDP echo.
 Each prints one summary line and exits 0 when the check holds. Contents are
 always compared byte for byte; an echo that differs fails at once.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # E2E_LAST_PID, E2E_LAST_RC, NS_*: for the caller
 #

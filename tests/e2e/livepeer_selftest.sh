@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 #
 # Tests of the live peer itself (tests/livepeer/livepeer.py), no server
 # under test needed:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The home moves (resolve-interval, docs/user-guide.md "When the home
 # address changes"), end to end, in namespaces this script creates and
 # always deletes (fxm-*-PID):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * nomd5 PROGRAM [ARG...]: runs PROGRAM as if on a kernel without TCP-MD5
  * and without CAP_NET_ADMIN, i.e. where port/kernel/guard.c can guard nothing.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The daemons under a service manager's NOTIFY_SOCKET (the units are
 # Type=notify), without systemd: tests/e2e/notifylisten.py stands in for
 # it and records each field with the sender's pid. For the server in TUN

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A service manager's notification socket, without the service manager.
 
 notifylisten.py PATH LOG [PORT]: binds a datagram unix socket at PATH

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp-server's start-up errors: each is one line that names what is
 # wrong and what to do, with a non-zero exit, and leaves nothing behind.
 # Runs as root in a network namespace of its own.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 #
 # End-to-end test of a fake-TCP server (fauxtcp-server, or phantun_server:
 # same wire) against phantun 0.8.1's own captures. For each server-role

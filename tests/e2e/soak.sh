@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Soak: mixed traffic through the tunnel for SOAK_SECS seconds, over a lossy
 # NAT, with the daemons restarted along the way; the daemons must not crash,
 # every echo must come back as sent, the loss must be the router's, traffic

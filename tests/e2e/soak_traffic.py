@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Traffic and verdicts for tests/e2e/soak.sh.
 
   soak_traffic.py run --dir D --secs N [flow options]

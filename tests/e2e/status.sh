@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `status` for people and scripts (docs/status.md), in namespaces this
 # script creates and always deletes:
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks `status --json` and `--prometheus` output (tests/e2e/status.sh).
 
   status_check.py json FILE CHECK...      CHECK: PATH=VALUE, PATH like

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The daemons' teardown: client and server (TUN mode, then raw mode) pass
 # a datagram, then each gets SIGTERM and must close every handle, socket
 # and rule and exit 0, with no sanitizer report (in an ASan build, a leak

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fauxtcp end to end, in namespaces this script creates and always deletes:
 #
 #   client host (C)          router (R), NAT          server host (S)

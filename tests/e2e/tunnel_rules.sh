@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The server's TUN mode and its nft table (inet fauxtcp_PORT), end to end,
 # in namespaces this script creates and always deletes:
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Sends UDP datagrams to an echo through the tunnel and checks each echo
 byte for byte. Prints one summary line; exit 0 when the loss is within
 --max-loss and nothing came back altered.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A plain UDP echo: one socket, every datagram sent back to its source.
 (socat's UDP-LISTEN,fork races on back-to-back datagrams from one peer.)
 usage: udpecho.py ADDR PORT"""

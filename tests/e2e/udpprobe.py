@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A steady UDP sender/receiver through the tunnel, and the questions the
 fault tests ask of what it recorded. Times are CLOCK_REALTIME nanoseconds
 (the same clock as `date +%s%N` and the daemons' log timestamps).

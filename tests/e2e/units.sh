@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The shipped systemd units (config/*.service), checked two ways:
 #
 # 1. systemd-analyze verify on each, with ExecStart= pointed at the build's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # WireGuard office -> home through fauxtcp, the way it is deployed, in
 # namespaces this script creates and always deletes (fxw-*-PID):
 #

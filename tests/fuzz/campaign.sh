@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The long fuzzing campaign issue 8 asks for before it closes: each target
 # until 10 million executions or an hour, whichever comes first, without a
 # finding. CI fuzzes each target for only 60 s (.ci/run).

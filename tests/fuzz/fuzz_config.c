@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: config/, the INI loader (inih with config_ini.c's
  * own line reader) and the phantun-compatible flag parser, for both roles.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: gro_split (core/gro.c), the receive path's GRO
  * splitter and partial-checksum completion, on both link types.

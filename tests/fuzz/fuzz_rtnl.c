@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: port/rtnl*.c's reply parsing (rtnl_parse.h), the way
  * rtnl_talk() runs each datagram it receives through mnl_cb_run2(): data

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: the segment input path of both roles, on both link
  * types, interleaved with datagrams and time. The oracle: no crash, no

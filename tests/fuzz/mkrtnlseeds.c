@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Writes fuzz_rtnl seed inputs: the kernel's real replies to the requests
  * port/kernel/rtnl.c makes (links, routes and neighbours of the current network

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Writes fuzz_segment seed inputs from the phantun captures: for each
  * capture and each role, the other side's frames as link records, with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * testnet: a relay on an lwIP netif whose link is a list in memory. Frames
  * the relay sends are recorded with the (injected) time; datagrams it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * wire: an independent reading of IPv4/IPv6/TCP frames for the tests, so
  * that what fauxtcp emits is checked by code that does not share its

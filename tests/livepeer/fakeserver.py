@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """fakeserver: a stand-in for the server under test, to check the live
 peer's own plumbing (sniffer, sendp, timing, filters, the e2e topology)
 before a real server exists. Run it in the SERVER namespace:

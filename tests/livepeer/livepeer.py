@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """livepeer: play the CLIENT side of a phantun capture against a live server.
 
 Run inside the client network namespace of the e2e topology (see

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # third_party/lwip.cmake's three lwIP origins, at configure time only
 # (seconds, no compile):
 #   - an unpacked tree (-DLWIP_SOURCE_DIR), here Debian's orig tarball

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The Debian package, end to end, as root on a Debian machine:
 #
 #   1. builds it from debian/ (dpkg-buildpackage -b) in a scratch copy of

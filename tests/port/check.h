@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * check: the small harness the root-only port tests share: counted
  * checks that name the file and line, and shell helpers for the setup.

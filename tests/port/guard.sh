@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The guard socket against real segments (docs/security.md, "The guard":
 # the host's own TCP kept from answering the server's segments with RST,
 # without any firewall rule).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run the port/ tests as root inside network namespaces made here and
 # always deleted again: the tests create TUN and veth devices, addresses,
 # neighbours, nft tables and turn forwarding on, none of which may touch

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Replays of phantun 0.8.1's own captures (../shared/fixtures/phantun):
  * each test plays the other side's frames into our relay at their capture

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Unit tests for config/: phantun-compatible flags, the INI file, and the
  * one-line error messages users will actually read.

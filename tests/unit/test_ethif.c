@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The Ethernet netif shares the host's addresses: it must never answer
  * ARP, neighbour solicitations or pings, nor announce itself; it may ask

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Forged packets (docs/security.md): what an on-path or off-path attacker
  * can send on a live tuple, and what it may change. Each attack is also

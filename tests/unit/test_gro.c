@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gro_split: super-packets built by hand are cut back into segments that
  * must equal, byte for byte, segments built independently here (own

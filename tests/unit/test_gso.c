@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * gso: segments merged into a super-packet must come back out of gro_split
  * (which cuts as the kernel's tcp_gso_segment does) byte for byte; what

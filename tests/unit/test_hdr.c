@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * hdr (the IP/TCP header view), csum and vnet: what each malformed header
  * is refused as, what a good one yields, and checksums against known

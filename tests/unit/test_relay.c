@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Rules the captures do not show, driven through the whole relay (lwIP
  * input and output included) with crafted frames.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Malformed and truncated packets: each is rejected with its reason and
  * never read past its end (the buffers are exactly sized heap copies, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * udprx against the kernel's loopback: batches arrive whole and in order,
  * and a connected socket's pending error (ECONNREFUSED after the peer's

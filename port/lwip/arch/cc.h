@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* lwIP compiler/platform glue for Linux with a C11 compiler. */
 #ifndef FAUXTCP_ARCH_CC_H
 #define FAUXTCP_ARCH_CC_H
