@@ -49,12 +49,7 @@ static void hook_event(void *ctx, struct fakeconn *fc, enum relay_event ev, enum
 	clientevent_handle(&c->events, fc, ev, reason);
 	/* The server's name may have moved (a home behind a dynamic DNS
 	 * name): look it up again; the answer comes later, outside the relay. */
-	if (ev != RELAY_EV_CLOSED)
-		return;
-	if (reason == FAKECONN_SILENT)
-		clientresolve_kick(&c->resolve, CLIENTRESOLVE_SILENT);
-	else if (fc->state != FAKECONN_ESTABLISHED && (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET))
-		clientresolve_kick(&c->resolve, CLIENTRESOLVE_HS_FAILED);
+	clientresolve_conn_event(&c->resolve, fc, ev, reason);
 }
 
 static void create_relay(struct client *c)
@@ -108,6 +103,7 @@ static void reload_remote(struct client *c, const struct config *next, const str
 	cfg->ipv4_only = next->ipv4_only;
 	if (clientpath_set_server(&c->path, remote))
 		c->events.unreachable_since = 0;
+	clientresolve_forget(&c->resolve);
 }
 
 static void reload(void *ctx, const struct config *next, const struct sockaddr_storage *remote,

@@ -83,6 +83,24 @@ static void moved(struct clientresolve *r, const struct sockaddr_storage *next)
 	clientpath_move_server(r->path, next);
 	/* Failures to reach the old address say nothing about the new one. */
 	r->events->unreachable_since = 0;
+	clientresolve_forget(r);
+}
+
+/* next is not the current address: move now if there is reason (see
+ * clientresolve.h), else hold it as the candidate. */
+static void consider(struct clientresolve *r, const struct sockaddr_storage *next)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (r->urgent || !r->healthy || (r->has_candidate && clientpath_same_sockaddr(next, &r->candidate))) {
+		moved(r, next);
+		return;
+	}
+	r->candidate = *next;
+	r->has_candidate = true;
+	log_info("server %s now resolves to %s; moving if the next lookup agrees or %s fails", r->host,
+		 daemon_addr_str((const struct sockaddr *)next, b, sizeof(b)),
+		 daemon_addr_str((const struct sockaddr *)&r->d->remote, a, sizeof(a)));
 }
 
 static void failed(struct clientresolve *r, int status)
@@ -103,10 +121,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	struct sockaddr_storage next;
 
 	r->busy = false;
-	/* Cancelled at exit, or a reload changed the name or -4 meanwhile (it
-	 * resolved the new one itself). */
+	/* Cancelled at exit, or a reload changed the name, port or -4
+	 * meanwhile (it resolved the new one itself). */
 	if (status == UV_ECANCELED || !r->timer_inited || strcmp(r->host, cfg->remote_host) != 0 ||
-	    r->ipv4_only != cfg->ipv4_only) {
+	    r->port != cfg->remote_port || r->ipv4_only != cfg->ipv4_only) {
 		uv_freeaddrinfo(res);
 		return;
 	}
@@ -120,8 +138,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	if (r->failing)
 		log_info("the server %s resolves again", r->host);
 	r->failing = false;
-	if (!clientpath_same_sockaddr(&next, &r->d->remote))
-		moved(r, &next);
+	if (clientpath_same_sockaddr(&next, &r->d->remote))
+		r->has_candidate = false;
+	else
+		consider(r, &next);
 }
 
 void clientresolve_kick(struct clientresolve *r, enum clientresolve_why why)
@@ -130,13 +150,20 @@ void clientresolve_kick(struct clientresolve *r, enum clientresolve_why why)
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM};
 	char port[8];
 
-	if (!r->timer_inited || r->busy || is_address(cfg->remote_host))
+	if (!r->timer_inited || is_address(cfg->remote_host))
 		return;
+	/* The answer under way serves a failure or SIGHUP as well. */
+	if (r->busy) {
+		r->urgent = r->urgent || why != CLIENTRESOLVE_TIMER;
+		return;
+	}
 	uint64_t now = clock_now_ms(r->d->loop);
 	if (why == CLIENTRESOLVE_HS_FAILED && r->last_ms && now - r->last_ms < CLIENTRESOLVE_RETRY_MS)
 		return;
 	r->last_ms = now;
+	r->urgent = why != CLIENTRESOLVE_TIMER;
 	snprintf(r->host, sizeof(r->host), "%s", cfg->remote_host);
+	r->port = cfg->remote_port;
 	snprintf(port, sizeof(port), "%u", cfg->remote_port);
 	r->ipv4_only = cfg->ipv4_only;
 	hints.ai_family = cfg->ipv4_only ? AF_INET : AF_UNSPEC;
@@ -149,6 +176,30 @@ void clientresolve_kick(struct clientresolve *r, enum clientresolve_why why)
 		failed(r, e);
 	else
 		r->busy = true;
+}
+
+void clientresolve_conn_event(struct clientresolve *r, const struct fakeconn *fc, enum relay_event ev,
+			      enum fakeconn_reason reason)
+{
+	if (ev == RELAY_EV_ESTABLISHED) {
+		r->healthy = true;
+		return;
+	}
+	if (ev != RELAY_EV_CLOSED)
+		return;
+	if (reason == FAKECONN_SILENT) {
+		r->healthy = false;
+		clientresolve_kick(r, CLIENTRESOLVE_SILENT);
+	} else if (fc->state != FAKECONN_ESTABLISHED && (reason == FAKECONN_HS_TIMEOUT || reason == FAKECONN_HS_RESET)) {
+		r->healthy = false;
+		clientresolve_kick(r, CLIENTRESOLVE_HS_FAILED);
+	}
+}
+
+void clientresolve_forget(struct clientresolve *r)
+{
+	r->healthy = false;
+	r->has_candidate = false;
 }
 
 static void on_tick(uv_timer_t *t)

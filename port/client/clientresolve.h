@@ -7,6 +7,14 @@
  * DNS name), the client moves there as a reload with a new --remote does:
  * the connections are closed and the next datagram opens one to the new
  * address. An address given as such is never looked up.
+ *
+ * A forged answer must not cost the sessions of an address that works: the
+ * client moves at once only when the current address is failing (the
+ * lookup was asked for by a silent connection or failed handshakes, or the
+ * last handshake to it failed, or none has succeeded since it was chosen)
+ * or on SIGHUP (the operator's say-so). Otherwise the new address is held
+ * as a candidate and the move made when the next lookup agrees; a lookup
+ * that still lists the current address drops the candidate.
  */
 #ifndef FAUXTCP_CLIENTRESOLVE_H
 #define FAUXTCP_CLIENTRESOLVE_H
@@ -44,7 +52,12 @@ struct clientresolve {
 	unsigned interval;              /* seconds, as the timer runs */
 	uint64_t last_ms;               /* the last lookup's start */
 	char host[CONFIG_HOST_MAX];     /* what req asks, to drop a stale answer */
+	uint16_t port;
 	bool ipv4_only;
+	bool urgent;  /* this lookup was asked for by a failure or SIGHUP */
+	bool healthy; /* the last handshake to the current address succeeded */
+	bool has_candidate;
+	struct sockaddr_storage candidate; /* seen once; moved to if seen again */
 };
 
 /* The timer, started for d's resolve-interval: 0, or libuv's error. */
@@ -54,6 +67,13 @@ void clientresolve_set_interval(struct clientresolve *r, unsigned secs);
 /* Looks the name up now, unless it is an address, a lookup is under way,
  * or (HS_FAILED) one started less than CLIENTRESOLVE_RETRY_MS ago. */
 void clientresolve_kick(struct clientresolve *r, enum clientresolve_why why);
+/* The relay's conn_event: tracks whether the current address works, and
+ * looks the name up again when a connection went silent or a handshake
+ * failed. */
+void clientresolve_conn_event(struct clientresolve *r, const struct fakeconn *fc, enum relay_event ev,
+			      enum fakeconn_reason reason);
+/* A reload's new server: no candidate, nothing proven about it yet. */
+void clientresolve_forget(struct clientresolve *r);
 /* Cancels the lookup (or waits for the one the pool is running: the loop
  * cannot close with it) and closes the timer. */
 void clientresolve_close(struct clientresolve *r);
