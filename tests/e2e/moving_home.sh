@@ -21,6 +21,10 @@
 #       to A (then B is added again);
 #   (d) IPv4 only: the name disappears: one "cannot look up" line however
 #       many lookups fail, the echo keeps working at A, then "resolves again";
+#   (e) the name moves to B while A keeps working: the first lookup only
+#       logs the candidate line ("now resolves to B; moving if the next
+#       lookup agrees or A fails"), the echo keeps flowing over A with no
+#       move; the second agreeing lookup moves to B; then back to A alike;
 #   (c) resolve-interval = 0 by SIGHUP (no timer), then A silently drops
 #       everything (nft on the server host) and the name moves to B: the
 #       heal line, then the move (the heal asked for the lookup), echo back.
@@ -142,6 +146,44 @@ lookup_fails() { # A
 	e2e_result "(d) \"resolves again\" once the name is back" $?
 }
 
+# has_more N TEXT: the client's log has more than N lines with TEXT.
+has_more() { [ "$(grep -cF -- "$2" "$cli_log")" -gt "$1" ]; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# (e): the name moves while A keeps working (a forged answer could do
+# this): a candidate only, the move once a second lookup agrees.
+healthy_home() { # A B OTHER-NAME-LINES
+	local a=$1 b=$2 rest=$3 rec cand moved n_cand n_moved t_cand t_moved
+	cand="server $name now resolves to $b; moving if the next lookup agrees or $a fails"
+	moved="server $name moved from $a to $b"
+	rec=$(probe 3)
+	e2e_result "(e) echo at $a before ($rec ms)" "$(num "$rec"; echo $?)"
+	n_cand=$(grep -cF -- "$cand" "$cli_log") n_moved=$(grep -cF -- "$moved" "$cli_log")
+	t_change=$(date +%s%N)
+	set_hosts "$b $name"$'\n'"$rest"
+	e2e_until 4 has_more "$n_cand" "$cand"
+	e2e_result "(e) $fam $a still works: \"$cand\" logged" $?
+	t_cand=$(ms_since "$t_change")
+	rec=$(probe 1)
+	e2e_result "(e) no move on the first lookup, echo still at $a ($rec ms)" \
+		"$(num "$rec" && ! has_more "$n_moved" "$moved"; echo $?)"
+	e2e_until 5 has_more "$n_moved" "$moved"
+	e2e_result "(e) \"$moved\" after the second agreeing lookup" $?
+	t_moved=$(ms_since "$t_change")
+	e2e_result "(e) the move ($t_moved ms) a lookup interval after the candidate ($t_cand ms)" \
+		"$([ $((t_moved - t_cand)) -ge 1000 ]; echo $?)"
+	rec=$(probe 5)
+	e2e_result "(e) echo at $b ($rec ms)" "$(num "$rec"; echo $?)"
+	figures+=("(e) $fam healthy home: candidate after $t_cand ms, moved after $t_moved ms")
+	# Back to A the same way (B works too): two lookups again.
+	n_moved=$(grep -cF -- "server $name moved from $b to $a" "$cli_log")
+	set_hosts "$a $name"$'\n'"$rest"
+	e2e_until 8 has_more "$n_moved" "server $name moved from $b to $a"
+	e2e_result "(e) back to $a after two lookups" $?
+	rec=$(probe 5)
+	e2e_result "(e) echo at $a again ($rec ms)" "$(num "$rec"; echo $?)"
+}
+
 # (c): no timer; A drops everything silently and the name moves: only the
 # heal can start the lookup.
 silent_home() { # A B
@@ -194,6 +236,7 @@ family() { # FAMILY A B NAME-LINES EXTRA-INI-LINE
 	addr_add "$b/$6"
 
 	[ "$fam" = IPv4 ] && lookup_fails "$a"
+	healthy_home "$a" "$b" "${4#*$'\n'}"
 	silent_home "$a" "$b"
 
 	e2e_result "$fam both daemons alive" "$(kill -0 "$cli_pid" && kill -0 "$srv_pid"; echo $?)"
