@@ -146,11 +146,14 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 void clientresolve_kick(struct clientresolve *r, enum clientresolve_why why)
 {
-	const struct config *cfg = &r->d->cfg;
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM};
 	char port[8];
 
-	if (!r->timer_inited || is_address(cfg->remote_host))
+	/* Not set up under --check: its handshake may fail, nothing moves. */
+	if (!r->timer_inited)
+		return;
+	const struct config *cfg = &r->d->cfg;
+	if (is_address(cfg->remote_host))
 		return;
 	/* The answer under way serves a failure or SIGHUP as well. */
 	if (r->busy) {

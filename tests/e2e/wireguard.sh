@@ -136,9 +136,9 @@ transfer() {
 
 too_big() { # datagrams too big for the tunnel: the client's, the server's
 	local c s
-	c=$(nc_ "${E2E_USER[@]}" "$E2E_CLIENT" status -l 127.0.0.1:4000 2>/dev/null |
+	c=$(nc_ "${E2E_USER[@]}" "$E2E_CLIENT" status -v -l 127.0.0.1:4000 2>/dev/null |
 		grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
-	s=$(ns_ "$E2E_SERVER" status -l 4567 2>/dev/null | grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
+	s=$(ns_ "$E2E_SERVER" status -v -l 4567 2>/dev/null | grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
 	echo "${c:-?} ${s:-?}"
 }
 
