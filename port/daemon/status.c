@@ -148,12 +148,15 @@ static int connect_name(const char *name, struct status_peer *peer)
 	socklen_t alen = abstract_addr(&a, name);
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
 	/* An abstract name has no owner or mode: anyone in the network
-	 * namespace may have bound it first. The credentials say who. */
+	 * namespace may have bound it first. The credentials say who.
+	 * Non-blocking: a unix connect then completes at once or fails
+	 * (EAGAIN: a full backlog), so a holder that never accepts cannot
+	 * hang us. */
 	if (connect(fd, (struct sockaddr *)&a, alen) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		int e = -errno;
