@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -178,10 +179,62 @@ int status_holder(const char *name, struct status_peer *out)
 	return 0;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or deadline (now_ms()) passes:
+ * 0, or -ETIMEDOUT. */
+static int wait_until(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* The question and the whole answer, within STATUS_FETCH_MS and
+ * STATUS_ANSWER_MAX: whoever holds the name may stall or flood. */
+static int exchange(int fd, const char *ask, struct status_buf *out)
+{
+	int64_t deadline = now_ms() + STATUS_FETCH_MS;
+	char buf[4096];
+
+	/* Whoever holds the name may not read it: no SIGPIPE. */
+	(void)!send(fd, ask, strlen(ask), MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		int e = wait_until(fd, POLLIN, deadline);
+		if (e < 0)
+			return e;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return 0;
+		if (out->len + (size_t)n > STATUS_ANSWER_MAX)
+			return -EFBIG;
+		status_printf(out, "%.*s", (int)n, buf);
+		if (out->failed)
+			return -ENOMEM;
+	}
+}
+
 int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct status_buf *out,
 		 struct status_peer *peer)
 {
-	char buf[4096];
 	int fd = connect_name(name, peer);
 
 	if (fd < 0)
@@ -190,13 +243,10 @@ int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct sta
 		close(fd);
 		return -EPERM;
 	}
-	/* Whoever holds the name may not read it: no SIGPIPE. */
-	(void)!send(fd, ask, strlen(ask), MSG_NOSIGNAL);
-	shutdown(fd, SHUT_WR);
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		status_printf(out, "%.*s", (int)n, buf);
+	int e = exchange(fd, ask, out);
 	close(fd);
+	if (e < 0)
+		return e;
 	if (!out->data)
 		status_printf(out, "%s", "");
 	return out->failed ? -ENOMEM : 0;

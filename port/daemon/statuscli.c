@@ -139,6 +139,12 @@ static int ask(struct query *q, enum config_role role, const struct config *cfg)
 			"fauxtcp-client holding that address (uid %u), so its answer is not shown; stop pid %d "
 			"and restart the client\n",
 			q->prog, cfg->local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
+	else if (e == -ETIMEDOUT || e == -EFBIG || e == -EAGAIN)
+		fprintf(stderr, "%s: skipping the status socket \"%s\" (pid %d, uid %u): %s\n", q->prog, name,
+			(int)peer.pid, (unsigned)peer.uid,
+			e == -ETIMEDOUT ? "no whole answer within 2 s"
+			: e == -EFBIG	? "its answer is over 16 MiB"
+					: "it accepts no connection (backlog full)");
 	else if (e < 0)
 		fprintf(stderr, "%s: cannot ask %s: %s\n", q->prog, name, strerror(-e));
 	else
