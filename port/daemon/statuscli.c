@@ -63,6 +63,16 @@ static void print_clean(FILE *out, char *s)
 	fputs(s, out);
 }
 
+/* s with bytes outside printable ASCII as '?', in buf: for messages. */
+static const char *clean(const char *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	return buf;
+}
+
 static const char *what(enum config_role role)
 {
 	return role == CONFIG_CLIENT ? "fauxtcp-client" : "fauxtcp-server";
@@ -70,10 +80,12 @@ static const char *what(enum config_role role)
 
 static int not_running(const struct query *q, enum config_role role, const struct config *cfg)
 {
+	char local[300];
+
 	if (role == CONFIG_CLIENT)
 		fprintf(stderr, "%s: no fauxtcp-client runs with --local %s in this network namespace; "
 			"start it, or run `fauxtcp-client status` alone to list the instances running here\n",
-			q->prog, cfg->local);
+			q->prog, clean(cfg->local, local, sizeof(local)));
 	else
 		fprintf(stderr, "%s: no fauxtcp-server runs on port %u in this network namespace; "
 			"start it, or run `fauxtcp-server status` alone to list the instances running here\n",
@@ -119,13 +131,15 @@ static int take(struct query *q, enum config_role role, const char *name, struct
 /* Asks the instance of role configured as cfg: an exit code. */
 static int ask(struct query *q, enum config_role role, const struct config *cfg)
 {
-	char name[300];
+	char name[300], shown[300], local[300];
 	struct status_buf b = {0};
 	struct status_peer peer = {0};
 	uid_t owner = (uid_t)-1;
 	int e = 0;
 
 	statuscli_name(role, cfg, name, sizeof(name));
+	clean(name, shown, sizeof(shown));
+	clean(cfg->local, local, sizeof(local));
 	if (role == CONFIG_CLIENT)
 		e = client_owner(cfg, &owner);
 	if (e == 0)
@@ -138,17 +152,17 @@ static int ask(struct query *q, enum config_role role, const struct config *cfg)
 		fprintf(stderr, "%s: the status socket of --local %s is held by pid %d (uid %u), not by the "
 			"fauxtcp-client holding that address (uid %u), so its answer is not shown; stop pid %d "
 			"and restart the client\n",
-			q->prog, cfg->local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
+			q->prog, local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
 	else if (e == -ETIMEDOUT || e == -EFBIG || e == -EAGAIN)
-		fprintf(stderr, "%s: skipping the status socket \"%s\" (pid %d, uid %u): %s\n", q->prog, name,
+		fprintf(stderr, "%s: skipping the status socket \"%s\" (pid %d, uid %u): %s\n", q->prog, shown,
 			(int)peer.pid, (unsigned)peer.uid,
 			e == -ETIMEDOUT ? "no whole answer within 2 s"
 			: e == -EFBIG	? "its answer is over 16 MiB"
 					: "it accepts no connection (backlog full)");
 	else if (e < 0)
-		fprintf(stderr, "%s: cannot ask %s: %s\n", q->prog, name, strerror(-e));
+		fprintf(stderr, "%s: cannot ask %s: %s\n", q->prog, shown, strerror(-e));
 	else
-		rc = take(q, role, name, &b, &peer);
+		rc = take(q, role, shown, &b, &peer);
 	free(b.data);
 	return rc;
 }
@@ -205,14 +219,17 @@ static int ask_found(struct query *q, const char *name)
 {
 	enum config_role role = strncmp(name, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ? CONFIG_CLIENT
 											  : CONFIG_SERVER;
-	char local[256], err[256];
+	char local[256], err[256], shown[300];
 	char *argv[] = {"status", "-l", local, NULL};
 	struct config cfg;
 
 	snprintf(local, sizeof(local), "%s", name + strlen(PREFIX_CLIENT));
 	config_init(&cfg, role);
 	if (config_parse_args(&cfg, 3, argv, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: ignoring the status socket \"%s\": %s\n", q->prog, name, err);
+		fprintf(stderr, "%s: ignoring the status socket \"%s\": ", q->prog,
+			clean(name, shown, sizeof(shown)));
+		print_clean(stderr, err);
+		fputc('\n', stderr);
 		return STATUSCLI_ERROR;
 	}
 	return ask(q, role, &cfg);
