@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,37 +56,68 @@ static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or deadline (now_ms()) passes:
+ * 0, or -ETIMEDOUT. */
+static int wait_until(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
 /* The status command's question, sent right after connecting: the full
- * text unless it asks for the records. A short wait: the daemon's loop
- * waits with it. */
-static status_render_fn asked(const struct status_server *s, int fd)
+ * text unless it asks for the records. A short wait, within the answer's
+ * deadline: the daemon's loop waits with it. */
+static status_render_fn asked(const struct status_server *s, int fd, int64_t deadline)
 {
 	char req[16] = "";
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int64_t until = now_ms() + 200;
 
-	if (poll(&p, 1, 200) == 1) {
+	if (wait_until(fd, POLLIN, until < deadline ? until : deadline) == 0) {
 		ssize_t n = read(fd, req, sizeof(req) - 1);
 		req[n > 0 ? n : 0] = 0;
 	}
 	return strcmp(req, STATUS_ASK_RECORDS) == 0 && s->records ? s->records : s->render;
 }
 
+/* fd is non-blocking: the question and the whole answer get
+ * STATUS_ANSWER_MS in all, however slowly the caller reads. */
 static void answer(struct status_server *s, int fd)
 {
+	int64_t deadline = now_ms() + STATUS_ANSWER_MS;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct status_buf b = {0};
-	struct timeval tv = {.tv_sec = 1};
 
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != 0 && cred.uid != getuid())) {
-		(void)!write(fd, STATUS_REFUSED, sizeof(STATUS_REFUSED) - 1);
+		(void)!send(fd, STATUS_REFUSED, sizeof(STATUS_REFUSED) - 1, MSG_NOSIGNAL);
 		return;
 	}
-	asked(s, fd)(s->ctx, &b);
+	asked(s, fd, deadline)(s->ctx, &b);
 	for (size_t off = 0; !b.failed && off < b.len;) {
+		if (wait_until(fd, POLLOUT, deadline) < 0)
+			break;
 		ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0)
 			break;
 		off += (size_t)n;
@@ -101,7 +131,7 @@ static void on_connection(uv_poll_t *h, int status, int events)
 
 	(void)status;
 	(void)events;
-	int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	answer(s, fd);
@@ -177,32 +207,6 @@ int status_holder(const char *name, struct status_peer *out)
 		return fd;
 	close(fd);
 	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until fd is ready for events or deadline (now_ms()) passes:
- * 0, or -ETIMEDOUT. */
-static int wait_until(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		int r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
 }
 
 /* The question and the whole answer, within STATUS_FETCH_MS and

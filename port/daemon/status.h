@@ -52,6 +52,8 @@ struct status_peer {
 	uid_t uid;
 };
 
+/* The daemon's time for one caller: the question and the whole answer. */
+#define STATUS_ANSWER_MS 1000
 /* The limits of one status_fetch: the whole exchange, the answer. */
 #define STATUS_FETCH_MS 2000
 #define STATUS_ANSWER_MAX (16u << 20)
