@@ -15,15 +15,14 @@
 
 #define PREFIX_CLIENT "fauxtcp-client "
 #define PREFIX_SERVER "fauxtcp-server "
-#define MAX_INSTANCES 256
 
 enum view { VIEW_TEXT, VIEW_FULL, VIEW_JSON, VIEW_PROMETHEUS };
 
 struct query {
 	const char *prog; /* "fauxtcp-client status", in messages */
 	enum view view;
-	struct srec_report reports[MAX_INSTANCES];
-	size_t n;
+	struct srec_report *reports; /* grown by take() */
+	size_t n, cap;
 };
 
 void statuscli_name(enum config_role role, const struct config *cfg, char *buf, size_t len)
@@ -109,6 +108,14 @@ static int take(struct query *q, enum config_role role, const char *name, struct
 		print_clean(stdout, b->data);
 		return STATUSCLI_OK;
 	}
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 8;
+		struct srec_report *v = realloc(q->reports, cap * sizeof(*v));
+		if (!v)
+			return STATUSCLI_ERROR;
+		q->reports = v;
+		q->cap = cap;
+	}
 	struct srec_report *r = &q->reports[q->n];
 	int e = srec_parse(r, b->data);
 	b->data = NULL;
@@ -182,19 +189,40 @@ static char *skip_fields(char *p, int n)
 	return p;
 }
 
-/* The listening status sockets in this network namespace: their names
- * (malloc'ed, sorted, without duplicates) into names; their count. */
-static size_t find_instances(char **names, size_t max)
+/* name into *names (grown): 0, or -1 out of memory. */
+static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		char **v = realloc(*names, c * sizeof(*v));
+		if (!v)
+			return -1;
+		*names = v;
+		*cap = c;
+	}
+	(*names)[*n] = strdup(name);
+	if (!(*names)[*n])
+		return -1;
+	++*n;
+	return 0;
+}
+
+/* The listening status sockets in this network namespace: all their
+ * names, however many others hold names first (malloc'ed, sorted,
+ * maybe repeated) into *out; their count. */
+static size_t find_instances(char ***out)
 {
 	FILE *f = fopen("/proc/net/unix", "re");
 	char line[512];
-	size_t n = 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
 
+	*out = NULL;
 	if (!f)
 		return 0;
 	/* "Num RefCount Protocol Flags Type St Inode Path": the path is the
 	 * rest of the line (ours hold a space), '@' for an abstract name. */
-	while (n < max && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		char *p = skip_fields(line, 3), *end;
 		unsigned long flags = strtoul(p, &end, 16);
 		p = skip_fields(p, 4);
@@ -203,14 +231,15 @@ static size_t find_instances(char **names, size_t max)
 			continue;
 		char *path = p + 1;
 		path[strcspn(path, "\n")] = 0;
-		if (strncmp(path, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ||
-		    strncmp(path, PREFIX_SERVER, strlen(PREFIX_SERVER)) == 0)
-			names[n++] = strdup(path);
-		if (n && !names[n - 1])
-			n--;
+		if ((strncmp(path, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ||
+		     strncmp(path, PREFIX_SERVER, strlen(PREFIX_SERVER)) == 0) &&
+		    add_name(&names, &n, &cap, path) < 0)
+			break;
 	}
 	fclose(f);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
 	return n;
 }
 
@@ -237,8 +266,8 @@ static int ask_found(struct query *q, const char *name)
 
 static int ask_all(struct query *q)
 {
-	char *names[MAX_INSTANCES];
-	size_t n = find_instances(names, MAX_INSTANCES), asked = 0;
+	char **names;
+	size_t n = find_instances(&names), asked = 0;
 	int rc = STATUSCLI_OK;
 
 	for (size_t i = 0; i < n; i++) {
@@ -252,6 +281,7 @@ static int ask_all(struct query *q)
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
+	free(names);
 	if (!asked) {
 		fprintf(stderr, "%s: no fauxtcp-client or fauxtcp-server runs in this network namespace; "
 			"start one, or run this in its namespace (ip netns exec NAME ...)\n", q->prog);
@@ -324,6 +354,7 @@ int statuscli_main(enum config_role role, int argc, char **argv)
 		statusfmt_prometheus(stdout, q.reports, q.n);
 	for (size_t i = 0; i < q.n; i++)
 		srec_free(&q.reports[i]);
+	free(q.reports);
 	fflush(stdout);
 	return rc;
 }
