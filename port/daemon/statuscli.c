@@ -79,16 +79,16 @@ static const char *what(enum config_role role)
 
 static int not_running(const struct query *q, enum config_role role, const struct config *cfg)
 {
-	char local[300];
-
-	if (role == CONFIG_CLIENT)
+	if (role == CONFIG_CLIENT) {
+		char local[300];
 		fprintf(stderr, "%s: no fauxtcp-client runs with --local %s in this network namespace; "
 			"start it, or run `fauxtcp-client status` alone to list the instances running here\n",
 			q->prog, clean(cfg->local, local, sizeof(local)));
-	else
+	} else {
 		fprintf(stderr, "%s: no fauxtcp-server runs on port %u in this network namespace; "
 			"start it, or run `fauxtcp-server status` alone to list the instances running here\n",
 			q->prog, cfg->local_port);
+	}
 	return STATUSCLI_NOT_RUNNING;
 }
 
@@ -248,13 +248,14 @@ static int ask_found(struct query *q, const char *name)
 {
 	enum config_role role = strncmp(name, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ? CONFIG_CLIENT
 											  : CONFIG_SERVER;
-	char local[256], err[256], shown[300];
+	char local[256], err[256];
 	char *argv[] = {"status", "-l", local, NULL};
 	struct config cfg;
 
 	snprintf(local, sizeof(local), "%s", name + strlen(PREFIX_CLIENT));
 	config_init(&cfg, role);
 	if (config_parse_args(&cfg, 3, argv, err, sizeof(err)) < 0) {
+		char shown[300];
 		fprintf(stderr, "%s: ignoring the status socket \"%s\": ", q->prog,
 			clean(name, shown, sizeof(shown)));
 		print_clean(stderr, err);
