@@ -160,12 +160,13 @@ static int ask(struct query *q, enum config_role role, const struct config *cfg)
 			"fauxtcp-client holding that address (uid %u), so its answer is not shown; stop pid %d "
 			"and restart the client\n",
 			q->prog, local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
-	else if (e == -ETIMEDOUT || e == -EFBIG || e == -EAGAIN)
+	else if (e == -EAGAIN)
+		fprintf(stderr, "%s: skipping the status socket \"%s\": it accepts no connection (backlog full)\n",
+			q->prog, shown);
+	else if (e == -ETIMEDOUT || e == -EFBIG)
 		fprintf(stderr, "%s: skipping the status socket \"%s\" (pid %d, uid %u): %s\n", q->prog, shown,
 			(int)peer.pid, (unsigned)peer.uid,
-			e == -ETIMEDOUT ? "no whole answer within 2 s"
-			: e == -EFBIG	? "its answer is over 16 MiB"
-					: "it accepts no connection (backlog full)");
+			e == -ETIMEDOUT ? "no whole answer within 2 s" : "its answer is over 16 MiB");
 	else if (e < 0)
 		fprintf(stderr, "%s: cannot ask %s: %s\n", q->prog, shown, strerror(-e));
 	else
@@ -353,7 +354,8 @@ int statuscli_main(enum config_role role, int argc, char **argv)
 		statusfmt_json(stdout, q.reports, q.n);
 	if (q.view == VIEW_PROMETHEUS && rc != STATUSCLI_NOT_RUNNING)
 		statusfmt_prometheus(stdout, q.reports, q.n);
-	for (size_t i = 0; i < q.n; i++)
+	/* -v counts the answers it printed in q.n but keeps no reports */
+	for (size_t i = 0; q.reports && i < q.n; i++)
 		srec_free(&q.reports[i]);
 	free(q.reports);
 	fflush(stdout);
