@@ -170,7 +170,7 @@ for v in "" -v --json --prometheus; do
 		nr_ timeout 20 "$E2E_SERVER" status $v $l >"$tmp/sq.out" 2>"$tmp/sq.err"
 		rc=$? ms=$((($(date +%s%N) - start) / 1000000))
 		sed 's/^/# /' "$tmp/sq.err" | tr -d '\033'
-		e2e_result "squatters, status $v ${l:-(all)}: no ESC byte, exit 1, ${ms} ms" \
+		e2e_result "squatters, status $v ${l:-(all)}: no ESC byte, exit $rc, ${ms} ms" \
 			"$( { [ $rc = 1 ] || [ "$v$l" = "-v-l 4997" ]; } && [ $ms -lt 3500 ] && ! grep -q $'\033' "$tmp/sq.out" "$tmp/sq.err"; echo $?)"
 		if [ "$v" = --prometheus ] && [ -z "$l" ]; then
 			e2e_expect "squatters, --prometheus: promtool passes, the bad answer skipped" \
