@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -56,37 +56,68 @@ static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or deadline (now_ms()) passes:
+ * 0, or -ETIMEDOUT. */
+static int wait_until(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
 /* The status command's question, sent right after connecting: the full
- * text unless it asks for the records. A short wait: the daemon's loop
- * waits with it. */
-static status_render_fn asked(const struct status_server *s, int fd)
+ * text unless it asks for the records. A short wait, within the answer's
+ * deadline: the daemon's loop waits with it. */
+static status_render_fn asked(const struct status_server *s, int fd, int64_t deadline)
 {
 	char req[16] = "";
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int64_t until = now_ms() + 200;
 
-	if (poll(&p, 1, 200) == 1) {
+	if (wait_until(fd, POLLIN, until < deadline ? until : deadline) == 0) {
 		ssize_t n = read(fd, req, sizeof(req) - 1);
 		req[n > 0 ? n : 0] = 0;
 	}
 	return strcmp(req, STATUS_ASK_RECORDS) == 0 && s->records ? s->records : s->render;
 }
 
+/* fd is non-blocking: the question and the whole answer get
+ * STATUS_ANSWER_MS in all, however slowly the caller reads. */
 static void answer(struct status_server *s, int fd)
 {
+	int64_t deadline = now_ms() + STATUS_ANSWER_MS;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct status_buf b = {0};
-	struct timeval tv = {.tv_sec = 1};
 
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != 0 && cred.uid != getuid())) {
-		(void)!write(fd, STATUS_REFUSED, sizeof(STATUS_REFUSED) - 1);
+		(void)!send(fd, STATUS_REFUSED, sizeof(STATUS_REFUSED) - 1, MSG_NOSIGNAL);
 		return;
 	}
-	asked(s, fd)(s->ctx, &b);
+	asked(s, fd, deadline)(s->ctx, &b);
 	for (size_t off = 0; !b.failed && off < b.len;) {
+		if (wait_until(fd, POLLOUT, deadline) < 0)
+			break;
 		ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0)
 			break;
 		off += (size_t)n;
@@ -100,7 +131,7 @@ static void on_connection(uv_poll_t *h, int status, int events)
 
 	(void)status;
 	(void)events;
-	int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	answer(s, fd);
@@ -148,12 +179,15 @@ static int connect_name(const char *name, struct status_peer *peer)
 	socklen_t alen = abstract_addr(&a, name);
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
 	/* An abstract name has no owner or mode: anyone in the network
-	 * namespace may have bound it first. The credentials say who. */
+	 * namespace may have bound it first. The credentials say who.
+	 * Non-blocking: a unix connect then completes at once or fails
+	 * (EAGAIN: a full backlog), so a holder that never accepts cannot
+	 * hang us. */
 	if (connect(fd, (struct sockaddr *)&a, alen) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
 		int e = -errno;
@@ -175,10 +209,36 @@ int status_holder(const char *name, struct status_peer *out)
 	return 0;
 }
 
+/* The question and the whole answer, within STATUS_FETCH_MS and
+ * STATUS_ANSWER_MAX: whoever holds the name may stall or flood. */
+static int exchange(int fd, const char *ask, struct status_buf *out)
+{
+	int64_t deadline = now_ms() + STATUS_FETCH_MS;
+	char buf[4096];
+
+	/* Whoever holds the name may not read it: no SIGPIPE. */
+	(void)!send(fd, ask, strlen(ask), MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		int e = wait_until(fd, POLLIN, deadline);
+		if (e < 0)
+			return e;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return 0;
+		if (out->len + (size_t)n > STATUS_ANSWER_MAX)
+			return -EFBIG;
+		status_printf(out, "%.*s", (int)n, buf);
+		if (out->failed)
+			return -ENOMEM;
+	}
+}
+
 int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct status_buf *out,
 		 struct status_peer *peer)
 {
-	char buf[4096];
 	int fd = connect_name(name, peer);
 
 	if (fd < 0)
@@ -187,13 +247,10 @@ int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct sta
 		close(fd);
 		return -EPERM;
 	}
-	/* Whoever holds the name may not read it: no SIGPIPE. */
-	(void)!send(fd, ask, strlen(ask), MSG_NOSIGNAL);
-	shutdown(fd, SHUT_WR);
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		status_printf(out, "%.*s", (int)n, buf);
+	int e = exchange(fd, ask, out);
 	close(fd);
+	if (e < 0)
+		return e;
 	if (!out->data)
 		status_printf(out, "%s", "");
 	return out->failed ? -ENOMEM : 0;

@@ -52,10 +52,19 @@ struct status_peer {
 	uid_t uid;
 };
 
+/* The daemon's time for one caller: the question and the whole answer. */
+#define STATUS_ANSWER_MS 1000
+/* The limits of one status_fetch: the whole exchange, the answer. */
+#define STATUS_FETCH_MS 2000
+#define STATUS_ANSWER_MAX (16u << 20)
+
 /* Asks the daemon holding name for ask (STATUS_ASK_*) and reads the
  * whole answer into out (NUL-terminated, unfiltered), if the process
  * holding the name runs as daemon_uid ((uid_t)-1: anyone) or root:
- * -EPERM otherwise; -ECONNREFUSED or -ENOENT when no daemon answers. */
+ * -EPERM otherwise; -ECONNREFUSED or -ENOENT when no daemon answers;
+ * -EAGAIN when its backlog is full, -ETIMEDOUT when the whole exchange
+ * takes over STATUS_FETCH_MS, -EFBIG when the answer is over
+ * STATUS_ANSWER_MAX: never blocks longer. */
 int status_fetch(const char *name, uid_t daemon_uid, const char *ask, struct status_buf *out,
 		 struct status_peer *peer);
 /* Who holds name, e.g. after status_listen failed with -EADDRINUSE. */

@@ -15,15 +15,14 @@
 
 #define PREFIX_CLIENT "fauxtcp-client "
 #define PREFIX_SERVER "fauxtcp-server "
-#define MAX_INSTANCES 256
 
 enum view { VIEW_TEXT, VIEW_FULL, VIEW_JSON, VIEW_PROMETHEUS };
 
 struct query {
 	const char *prog; /* "fauxtcp-client status", in messages */
 	enum view view;
-	struct srec_report reports[MAX_INSTANCES];
-	size_t n;
+	struct srec_report *reports; /* grown by take() */
+	size_t n, cap;
 };
 
 void statuscli_name(enum config_role role, const struct config *cfg, char *buf, size_t len)
@@ -63,6 +62,16 @@ static void print_clean(FILE *out, char *s)
 	fputs(s, out);
 }
 
+/* s with bytes outside printable ASCII as '?', in buf: for messages. */
+static const char *clean(const char *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	return buf;
+}
+
 static const char *what(enum config_role role)
 {
 	return role == CONFIG_CLIENT ? "fauxtcp-client" : "fauxtcp-server";
@@ -70,14 +79,16 @@ static const char *what(enum config_role role)
 
 static int not_running(const struct query *q, enum config_role role, const struct config *cfg)
 {
-	if (role == CONFIG_CLIENT)
+	if (role == CONFIG_CLIENT) {
+		char local[300];
 		fprintf(stderr, "%s: no fauxtcp-client runs with --local %s in this network namespace; "
 			"start it, or run `fauxtcp-client status` alone to list the instances running here\n",
-			q->prog, cfg->local);
-	else
+			q->prog, clean(cfg->local, local, sizeof(local)));
+	} else {
 		fprintf(stderr, "%s: no fauxtcp-server runs on port %u in this network namespace; "
 			"start it, or run `fauxtcp-server status` alone to list the instances running here\n",
 			q->prog, cfg->local_port);
+	}
 	return STATUSCLI_NOT_RUNNING;
 }
 
@@ -96,6 +107,14 @@ static int take(struct query *q, enum config_role role, const char *name, struct
 		fputs(q->n++ ? "\n" : "", stdout);
 		print_clean(stdout, b->data);
 		return STATUSCLI_OK;
+	}
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 8;
+		struct srec_report *v = realloc(q->reports, cap * sizeof(*v));
+		if (!v)
+			return STATUSCLI_ERROR;
+		q->reports = v;
+		q->cap = cap;
 	}
 	struct srec_report *r = &q->reports[q->n];
 	int e = srec_parse(r, b->data);
@@ -119,13 +138,15 @@ static int take(struct query *q, enum config_role role, const char *name, struct
 /* Asks the instance of role configured as cfg: an exit code. */
 static int ask(struct query *q, enum config_role role, const struct config *cfg)
 {
-	char name[300];
+	char name[300], shown[300], local[300];
 	struct status_buf b = {0};
 	struct status_peer peer = {0};
 	uid_t owner = (uid_t)-1;
 	int e = 0;
 
 	statuscli_name(role, cfg, name, sizeof(name));
+	clean(name, shown, sizeof(shown));
+	clean(cfg->local, local, sizeof(local));
 	if (role == CONFIG_CLIENT)
 		e = client_owner(cfg, &owner);
 	if (e == 0)
@@ -138,11 +159,18 @@ static int ask(struct query *q, enum config_role role, const struct config *cfg)
 		fprintf(stderr, "%s: the status socket of --local %s is held by pid %d (uid %u), not by the "
 			"fauxtcp-client holding that address (uid %u), so its answer is not shown; stop pid %d "
 			"and restart the client\n",
-			q->prog, cfg->local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
+			q->prog, local, (int)peer.pid, (unsigned)peer.uid, (unsigned)owner, (int)peer.pid);
+	else if (e == -EAGAIN)
+		fprintf(stderr, "%s: skipping the status socket \"%s\": it accepts no connection (backlog full)\n",
+			q->prog, shown);
+	else if (e == -ETIMEDOUT || e == -EFBIG)
+		fprintf(stderr, "%s: skipping the status socket \"%s\" (pid %d, uid %u): %s\n", q->prog, shown,
+			(int)peer.pid, (unsigned)peer.uid,
+			e == -ETIMEDOUT ? "no whole answer within 2 s" : "its answer is over 16 MiB");
 	else if (e < 0)
-		fprintf(stderr, "%s: cannot ask %s: %s\n", q->prog, name, strerror(-e));
+		fprintf(stderr, "%s: cannot ask %s: %s\n", q->prog, shown, strerror(-e));
 	else
-		rc = take(q, role, name, &b, &peer);
+		rc = take(q, role, shown, &b, &peer);
 	free(b.data);
 	return rc;
 }
@@ -162,19 +190,40 @@ static char *skip_fields(char *p, int n)
 	return p;
 }
 
-/* The listening status sockets in this network namespace: their names
- * (malloc'ed, sorted, without duplicates) into names; their count. */
-static size_t find_instances(char **names, size_t max)
+/* name into *names (grown): 0, or -1 out of memory. */
+static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		char **v = realloc(*names, c * sizeof(*v));
+		if (!v)
+			return -1;
+		*names = v;
+		*cap = c;
+	}
+	(*names)[*n] = strdup(name);
+	if (!(*names)[*n])
+		return -1;
+	++*n;
+	return 0;
+}
+
+/* The listening status sockets in this network namespace: all their
+ * names, however many others hold names first (malloc'ed, sorted,
+ * maybe repeated) into *out; their count. */
+static size_t find_instances(char ***out)
 {
 	FILE *f = fopen("/proc/net/unix", "re");
 	char line[512];
-	size_t n = 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
 
+	*out = NULL;
 	if (!f)
 		return 0;
 	/* "Num RefCount Protocol Flags Type St Inode Path": the path is the
 	 * rest of the line (ours hold a space), '@' for an abstract name. */
-	while (n < max && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		char *p = skip_fields(line, 3), *end;
 		unsigned long flags = strtoul(p, &end, 16);
 		p = skip_fields(p, 4);
@@ -183,14 +232,15 @@ static size_t find_instances(char **names, size_t max)
 			continue;
 		char *path = p + 1;
 		path[strcspn(path, "\n")] = 0;
-		if (strncmp(path, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ||
-		    strncmp(path, PREFIX_SERVER, strlen(PREFIX_SERVER)) == 0)
-			names[n++] = strdup(path);
-		if (n && !names[n - 1])
-			n--;
+		if ((strncmp(path, PREFIX_CLIENT, strlen(PREFIX_CLIENT)) == 0 ||
+		     strncmp(path, PREFIX_SERVER, strlen(PREFIX_SERVER)) == 0) &&
+		    add_name(&names, &n, &cap, path) < 0)
+			break;
 	}
 	fclose(f);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
 	return n;
 }
 
@@ -206,7 +256,11 @@ static int ask_found(struct query *q, const char *name)
 	snprintf(local, sizeof(local), "%s", name + strlen(PREFIX_CLIENT));
 	config_init(&cfg, role);
 	if (config_parse_args(&cfg, 3, argv, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: ignoring the status socket \"%s\": %s\n", q->prog, name, err);
+		char shown[300];
+		fprintf(stderr, "%s: ignoring the status socket \"%s\": ", q->prog,
+			clean(name, shown, sizeof(shown)));
+		print_clean(stderr, err);
+		fputc('\n', stderr);
 		return STATUSCLI_ERROR;
 	}
 	return ask(q, role, &cfg);
@@ -214,8 +268,8 @@ static int ask_found(struct query *q, const char *name)
 
 static int ask_all(struct query *q)
 {
-	char *names[MAX_INSTANCES];
-	size_t n = find_instances(names, MAX_INSTANCES), asked = 0;
+	char **names;
+	size_t n = find_instances(&names), asked = 0;
 	int rc = STATUSCLI_OK;
 
 	for (size_t i = 0; i < n; i++) {
@@ -229,6 +283,7 @@ static int ask_all(struct query *q)
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
+	free(names);
 	if (!asked) {
 		fprintf(stderr, "%s: no fauxtcp-client or fauxtcp-server runs in this network namespace; "
 			"start one, or run this in its namespace (ip netns exec NAME ...)\n", q->prog);
@@ -299,8 +354,10 @@ int statuscli_main(enum config_role role, int argc, char **argv)
 		statusfmt_json(stdout, q.reports, q.n);
 	if (q.view == VIEW_PROMETHEUS && rc != STATUSCLI_NOT_RUNNING)
 		statusfmt_prometheus(stdout, q.reports, q.n);
-	for (size_t i = 0; i < q.n; i++)
+	/* -v counts the answers it printed in q.n but keeps no reports */
+	for (size_t i = 0; q.reports && i < q.n; i++)
 		srec_free(&q.reports[i]);
+	free(q.reports);
 	fflush(stdout);
 	return rc;
 }

@@ -189,12 +189,15 @@ static void prom_labels(FILE *out, const struct srec_list *l)
 static int first_seen(const struct srec_report *r, size_t k, size_t i)
 {
 	const char *name = r[k].inst.v[i].name;
+	char kind = r[k].inst.v[i].kind;
 
-	for (size_t j = 0; j < k; j++)
-		if (srec_find(&r[j].inst, name))
+	for (size_t j = 0; j < k; j++) {
+		const struct srec_item *v = srec_find(&r[j].inst, name);
+		if (v && v->kind == kind)
 			return 0;
+	}
 	for (size_t j = 0; j < i; j++)
-		if (strcmp(r[k].inst.v[j].name, name) == 0)
+		if (r[k].inst.v[j].kind == kind && strcmp(r[k].inst.v[j].name, name) == 0)
 			return 0;
 	return 1;
 }

@@ -72,7 +72,24 @@ static struct srec_list *conn_add(struct srec_report *r)
 	return &r->conns[r->nconns++];
 }
 
-/* One record line (NUL-terminated, without its newline) into l. */
+/* Is s non-empty and made of set's bytes only? */
+static int only(const char *s, const char *set)
+{
+	return s[0] && s[strspn(s, set)] == 0;
+}
+
+/* Printable ASCII only (empty is fine): no terminal escapes. */
+static int printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* One record line (NUL-terminated, without its newline) into l. Names
+ * become Prometheus metric and label names, values and help are shown
+ * as they are: anything else is no report of ours. */
 static int parse_line(struct srec_list *l, char *line)
 {
 	char *f[5];
@@ -85,7 +102,9 @@ static int parse_line(struct srec_list *l, char *line)
 			break;
 		*p++ = 0;
 	}
-	if (n != 4 || strlen(f[0]) != 1 || !strchr("scg", f[0][0]) || !f[2][0])
+	if (n != 4 || strlen(f[0]) != 1 || !strchr("scg", f[0][0]) ||
+	    !only(f[1], "abcdefghijklmnopqrstuvwxyz") ||
+	    !only(f[2], "abcdefghijklmnopqrstuvwxyz0123456789_") || !printable(f[3]) || !printable(f[4]))
 		return -EPROTO;
 	struct srec_item *it = list_add(l);
 	if (!it)

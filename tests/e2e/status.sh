@@ -131,6 +131,83 @@ e2e_expect "--prometheus escapes label values and help" promtool check metrics <
 e2e_expect "--prometheus: the escaped sample" "${verify[@]}" prom "$tmp/fake.prom" \
 	'fauxtcp_info{role="server",local="4999",remote="a\"b\\c"}=1'
 
+# ---- squatters: a silent one, one answering escapes and bad names,
+# one named with an escape; `status` stays bounded and clean
+cat >"$tmp/squat.py" <<'PY'
+import socket, sys, time
+kind = sys.argv[1]
+name = {'silent': b'fauxtcp-server 4998', 'bad': b'fauxtcp-server 4997',
+        'esc': b'fauxtcp-server 4\x1b[31m96'}[kind]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(b'\0' + name)
+s.listen(8)
+held = []
+while True:
+    c, _ = s.accept()
+    if kind == 'silent':
+        held.append(c)  # accepts, never answers, never closes
+        continue
+    c.recv(64)
+    c.sendall(b'fauxtcp-status 1\ns\tinfo\trole\tserver\t\ns\tinfo\tlocal\t\x1b[31m4997\t\n'
+              b'g\tinfo\topen_connections{role="server",local="4567"} 0 #\t1\tspoof\n'
+              b'c\tdrop\ttoo_big\t7\tHelp \x1b]0;title\x07 here.\n')
+    c.close()
+PY
+for k in silent bad esc; do e2e_bg "$NS_R" "$tmp/squat-$k.log" python3 "$tmp/squat.py" "$k"; done
+e2e_until 5 nr_ grep -q '@fauxtcp-server 4997$' /proc/net/unix || e2e_die "the squatters did not start"
+e2e_until 5 nr_ grep -q '@fauxtcp-server 4998$' /proc/net/unix || e2e_die "the squatters did not start"
+start=$(date +%s%N)
+nr_ timeout 10 "$E2E_SERVER" status -l 4998 >"$tmp/silent.out" 2>"$tmp/silent.err"
+rc=$? ms=$((($(date +%s%N) - start) / 1000000))
+sed 's/^/# /' "$tmp/silent.err"
+e2e_result "a silent squatter: status -l returns in ${ms} ms (exit 1, one line)" \
+	"$([ $rc = 1 ] && [ $ms -lt 3500 ] && [ "$(wc -l <"$tmp/silent.err")" = 1 ] &&
+	  grep -q 'no whole answer within 2 s' "$tmp/silent.err"; echo $?)"
+for v in "" -v --json --prometheus; do
+	for l in "-l 4997" ""; do
+		start=$(date +%s%N)
+		# shellcheck disable=SC2086
+		nr_ timeout 20 "$E2E_SERVER" status $v $l >"$tmp/sq.out" 2>"$tmp/sq.err"
+		rc=$? ms=$((($(date +%s%N) - start) / 1000000))
+		sed 's/^/# /' "$tmp/sq.err" | tr -d '\033'
+		e2e_result "squatters, status $v ${l:-(all)}: no ESC byte, exit $rc, ${ms} ms" \
+			"$( { [ $rc = 1 ] || [ "$v$l" = "-v-l 4997" ]; } && [ $ms -lt 3500 ] && ! grep -q $'\033' "$tmp/sq.out" "$tmp/sq.err"; echo $?)"
+		if [ "$v" = --prometheus ] && [ -z "$l" ]; then
+			e2e_expect "squatters, --prometheus: promtool passes, the bad answer skipped" \
+				promtool check metrics <"$tmp/sq.out"
+			e2e_result "squatters, --prometheus: no spoofed series" \
+				"$(! grep -q '4567\|spoof' "$tmp/sq.out"; echo $?)"
+		fi
+	done
+done
+
+# ---- a squatter holding a client's name with a full backlog: the
+# client still starts (its startup probe does not block) and relays
+cat >"$tmp/full.py" <<'PY'
+import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(b'\0fauxtcp-client 127.0.0.1:1236')
+s.listen(0)
+fill = []
+while True:  # fill the backlog, never accept
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.setblocking(False)
+    try:
+        c.connect(b'\0fauxtcp-client 127.0.0.1:1236')
+    except BlockingIOError:
+        break
+    fill.append(c)
+print('full', len(fill), flush=True)
+time.sleep(3600)
+PY
+e2e_bg "$NS_C" "$tmp/full.log" python3 "$tmp/full.py"
+e2e_until 5 grep -q '^full' "$tmp/full.log" || e2e_die "the backlog squatter did not start"
+e2e_expect "a client whose name is held with a full backlog still starts" \
+	e2e_client "$NS_C" "$tmp/client-squat.log" -l 127.0.0.1:1236 -r 203.0.113.2:4567
+e2e_expect "... and warns that it has no status socket" grep -q 'no status socket' "$tmp/client-squat.log"
+e2e_expect "... and relays" \
+	nc_ "${check[@]}" --to 127.0.0.1:1236 --sizes 1,2,3 --bind 127.0.0.1:40003 --timeout 2 --name squat
+
 # ---- exit codes
 expect_rc() { # NAME RC PATTERN CMD...: CMD exits RC with PATTERN on stderr
 	local name=$1 want=$2 pattern=$3
