@@ -7,6 +7,7 @@
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "log.h"
 
@@ -50,10 +51,33 @@ static void resend_split(struct txbatch *b, unsigned i, int err)
 	}
 }
 
+/* A device's messages, one write each; a failed write loses its own. */
+static void flush_device(struct txbatch *b)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct msghdr *mh = &b->msgs[i].msg_hdr;
+		ssize_t r;
+		do {
+			r = writev(b->fd, mh->msg_iov, (int)mh->msg_iovlen);
+		} while (r < 0 && errno == EINTR);
+		b->stats.syscalls++;
+		if (r < 0) {
+			note_error(b, errno, 1);
+			continue;
+		}
+		b->stats.sent++;
+		b->last_error = 0;
+	}
+}
+
 void txbatch_flush(struct txbatch *b)
 {
 	unsigned i = 0;
 
+	if (b->n && b->fd == b->dev_fd) {
+		flush_device(b);
+		i = b->n;
+	}
 	while (i < b->n) {
 		int r = sendmmsg(b->fd, b->msgs + i, b->n - i, 0);
 		b->stats.syscalls++;
@@ -105,6 +129,7 @@ int txbatch_init(struct txbatch *b, uv_loop_t *loop, size_t slot_len)
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
+	b->dev_fd = -1;
 	b->slot_len = slot_len;
 	b->slots = malloc(TXBATCH_MAX * slot_len);
 	if (!b->slots)
@@ -125,6 +150,13 @@ int txbatch_init(struct txbatch *b, uv_loop_t *loop, size_t slot_len)
 	}
 	b->started = true;
 	return 0;
+}
+
+void txbatch_set_device(struct txbatch *b, int fd)
+{
+	if (b->n)
+		txbatch_flush(b);
+	b->dev_fd = fd;
 }
 
 uint8_t *txbatch_slot(struct txbatch *b, int fd, const char *what, size_t len,
@@ -246,7 +278,7 @@ int txbatch_send_now(struct txbatch *b, int fd, const char *what,
 	if (b->n)
 		txbatch_flush(b);
 	b->stats.syscalls++;
-	if (sendmsg(fd, &mh, 0) < 0) {
+	if ((fd == b->dev_fd ? writev(fd, mh.msg_iov, (int)mh.msg_iovlen) : sendmsg(fd, &mh, 0)) < 0) {
 		int err = errno;
 		b->what = what;
 		note_error(b, err, 1);

@@ -44,6 +44,7 @@ struct txbatch {
 	uv_check_t check;     /* flushes what I/O callbacks queued */
 	bool started;
 	int fd;               /* the socket of the queued messages */
+	int dev_fd;           /* a device written with writev(), see txbatch_set_device */
 	unsigned n;           /* messages */
 	unsigned nslots;      /* slots (and iovecs) used: a message may span
 			       * several, see txbatch_extend */
@@ -69,6 +70,10 @@ struct txbatch {
 
 /* slot_len: the largest message queued; longer ones are sent at once. */
 int txbatch_init(struct txbatch *b, uv_loop_t *loop, size_t slot_len);
+/* Messages to fd (a TUN device: not a socket, no sendmmsg) are written
+ * with one writev() each when the batch is flushed; a GSO super-packet
+ * still saves a write per segment it carries. One device per batch. */
+void txbatch_set_device(struct txbatch *b, int fd);
 /* A slot for a message of len bytes to fd (to/tolen: its destination,
  * NULL on a connected socket). Flushes first if the batch is full or
  * holds another socket's messages. NULL if len does not fit a slot. */

@@ -193,7 +193,7 @@ static void start(struct server *s)
 	if (daemon_start_relay_io(&s->d, s->raw ? s->li.mtu : 0))
 		daemon_die(&s->d, "out of memory");
 	if (s->raw ? afpacket_start(s->raw, s->d.loop, s->d.relay, &s->d.tx)
-		   : tunlink_start(s->link, s->d.loop, s->d.relay))
+		   : tunlink_start(s->link, s->d.loop, s->d.relay, &s->d.tx))
 		daemon_die(&s->d, "cannot watch the link");
 	s->link_started = s->link != NULL;
 }

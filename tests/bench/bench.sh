@@ -6,8 +6,8 @@
 #   tests/bench/bench.sh            full run: 5 s per measurement, median of 3
 #   tests/bench/bench.sh --short    CI: 1 s, once, 1400x1 and 1200x4 loads, 64-byte
 #                                   pings, scaling in raw mode only (well under a minute)
-#   options: --secs S  --reps N  --flood-secs S  --rate R  --peers "1 100 ..."
-#            --perf    also profile both daemons (perf record) in a 1400-byte run
+#   options: --secs S  --reps N  --flood-secs S  --flood-dirs "up down"  --rate R  --peers "1 100 ..."
+#            --perf    also profile both daemons (perf record) in a 1400-byte run each way
 #            --only "direct tun raw scaling wg"   run only these parts
 #            --server-args "ARGS"   more fauxtcp-server flags (e.g. --no-conntrack-ack)
 #            --keep DIR   keep the daemons' logs and the raw results in DIR
@@ -35,10 +35,12 @@
 #   datagrams delivered for each daemon (utime+stime, /proc/PID/stat) and the
 #   whole host (busy time of all cores, /proc/stat); each daemon's VmHWM.
 # - latency: sockperf ping-pong, 64 and 1400 bytes, p50/p99 round trip.
-# - one-way flood: nothing ever comes back, so only what the server sends by
-#   itself tells the router's conntrack the window (phantun's wire stalls
-#   after ~94 datagrams: conntrack holds the client to the SYN|ACK's
-#   unscaled 64 KiB); datagrams sent vs delivered, second by second.
+# - one-way flood, up (client -> server) and down (server -> client, iperf -R),
+#   direct and through the tunnel: nothing ever comes back, so only what
+#   fauxtcp sends by itself tells the router's conntrack the window
+#   (phantun's wire stalls up after ~94 datagrams: conntrack holds the
+#   client to the SYN|ACK's unscaled 64 KiB); datagrams sent vs delivered,
+#   second by second, against direct's mean in the same direction.
 # - WireGuard (wg): wireguard-go on both hosts (inner 2001:db8:14::1 and ::2,
 #   MTU 1428 in every row: 1500 - IPv4 20 - TCP 20 - WireGuard 32, so that
 #   rows differ only by the path), iperf2 TCP inside it, client->server and
@@ -62,7 +64,7 @@ build=${FAUXTCP_BUILD:-$here/../../build}
 
 secs=5 reps=3 flood_secs=10 rate=20000 peers="1 100 1000 10000" perf=0
 loads_list="1400x1 1400x4 1200x1 1200x4 1400x1@300M" msgs="64 1400" scale_modes="tun raw"
-only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R"
+only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R" flood_dirs="up down"
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -72,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--secs) secs=$2; shift ;;
 	--reps) reps=$2; shift ;;
 	--flood-secs) flood_secs=$2; shift ;;
+	--flood-dirs) flood_dirs=$2; shift ;;
 	--rate) rate=$2; shift ;;
 	--peers) peers=$2; shift ;;
 	--perf) perf=1 ;;
@@ -109,7 +112,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for p in "$C" "$R" "$S"; do ip netns del "$p" 2>/dev/null; done
-	[ -n "$keep" ] && mkdir -p "$keep" && cp "$tmp"/*.log "$tmp"/*.tsv "$keep/" 2>/dev/null
+	[ -n "$keep" ] && mkdir -p "$keep" && cp "$tmp"/*.log "$tmp"/*.tsv "$tmp"/perf-*.data "$keep/" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -342,34 +345,43 @@ pings() { # LABEL HOST PORT REP
 	for msg in $msgs; do latency "$1" "$2" "$3" "$msg" "$4"; done
 }
 
-# One stream, one way: the receiver sends nothing back, so the router's
-# conntrack learns the server's window only from what fauxtcp-server sends
-# by itself. Delivered: the server host's UDP InDatagrams, read every
-# second; it must not stop in any second.
-flood() { # MODE REP
-	local mode=$1 rep=$2 srv cli sent in0 prev now per='' last=0 inv0 leak0 i
+# One stream, one way (DIR up: client host -> server host; down: the
+# reverse, iperf -R, the client host opening the flow): the receiver sends
+# nothing back, so the router's conntrack learns the receiving end's window
+# only from what fauxtcp sends by itself. Delivered: the receiving host's
+# UDP InDatagrams, read every second; it must not stop in any second.
+# MODE direct is the same flood straight to 203.0.113.2:5001, the baseline.
+flood() { # MODE DIR REP
+	local mode=$1 dir=$2 rep=$3 srv cli sent in0 prev now per='' last=0 inv0 leak0 i
+	local to=(127.0.0.1 4000) rx=$S tx=$C rev=()
+	[ "$mode" = direct ] && to=(203.0.113.2 5001)
+	[ "$dir" = down ] && rx=$C tx=$S rev=(-R)
 	spawn "$S" iperf -s -u -p 5001 >/dev/null 2>&1
 	srv=$spawned
 	wait_udp "$S" 5001 || fail "[$mode] iperf server not listening"
-	inv0=$(ct_invalid) leak0=$(leaked) in0=$(udp_counter "$S" InDatagrams) sent=$(udp_counter "$C" OutDatagrams)
+	inv0=$(ct_invalid) leak0=$(leaked) in0=$(udp_counter "$rx" InDatagrams) sent=$(udp_counter "$tx" OutDatagrams)
 	prev=$in0
-	spawn "$C" iperf -c 127.0.0.1 -p 4000 -u -b 10G -l 1400 -t "$flood_secs" >/dev/null 2>&1
+	spawn "$C" iperf -c "${to[0]}" -p "${to[1]}" -u -b 10G -l 1400 -t "$flood_secs" "${rev[@]}" >/dev/null 2>&1
 	cli=$spawned
 	for i in $(seq "$flood_secs"); do
 		sleep 1
-		now=$(udp_counter "$S" InDatagrams)
+		now=$(udp_counter "$rx" InDatagrams)
 		last=$((now - prev)) prev=$now per=$per${per:+,}$last
 	done
 	stop "$cli"
-	sent=$(($(udp_counter "$C" OutDatagrams) - sent))
+	sent=$(($(udp_counter "$tx" OutDatagrams) - sent))
 	kill_now "$srv"
 	local got=$((prev - in0)) inv=$(($(ct_invalid) - inv0)) leak=$(($(leaked) - leak0))
-	echo "$mode $rep $flood_secs $sent $got $last $per $inv $leak" >>"$tmp/flood.tsv"
-	say "$mode one-way flood #$rep, ${flood_secs} s: sent $sent, delivered $got ($last in the last second);" \
+	echo "$mode $dir $rep $flood_secs $sent $got $last $per $inv $leak" >>"$tmp/flood.tsv"
+	say "$mode one-way flood $dir #$rep, ${flood_secs} s: sent $sent, delivered $got ($last in the last second);" \
 		"router: conntrack invalid +$inv, left un-NATed +$leak"
 	# keeps flowing: something delivered in every second of it
 	[[ ",$per," != *,0,* ]] ||
-		fail "[$mode #$rep] the one-way flood stalled: delivered $got of $sent; per second: $per"
+		fail "[$mode $dir #$rep] the one-way flood stalled: delivered $got of $sent; per second: $per"
+}
+floods() { # MODE REP
+	local dir
+	for dir in $flood_dirs; do flood "$1" "$dir" "$2"; done
 }
 
 # Peers are udpgen.py's source ports 20000..20000+N-1, so each step's set
@@ -420,21 +432,22 @@ scaling() { # MODE
 	done
 }
 
-# perf on both daemons during one more 1400-byte single-stream run.
-profile() { # MODE
+# perf on both daemons during one more 1400-byte single-stream run, DIR up
+# (client -> server) or down (server -> client, iperf -R).
+profile() { # MODE DIR
 	command -v perf >/dev/null || { say "perf missing (apt-get install linux-perf): no profile"; return; }
-	local srv cli
+	local srv cli rev=() data=$tmp/perf-$1-$2.data
+	[ "$2" = down ] && rev=(-R)
 	spawn "$S" iperf -s -u -p 5001 >/dev/null 2>&1
 	srv=$spawned
 	wait_udp "$S" 5001
-	spawn "$C" iperf -c 127.0.0.1 -p 4000 -u -b 10G -l 1400 -t $((secs + 1)) >/dev/null 2>&1
+	spawn "$C" iperf -c 127.0.0.1 -p 4000 -u -b 10G -l 1400 -t $((secs + 1)) "${rev[@]}" >/dev/null 2>&1
 	cli=$spawned
 	sleep 0.5
-	perf record -q -g -o "$tmp/perf-$1.data" -p "$client_pid,$server_pid" -- sleep "$secs" >/dev/null 2>&1
+	perf record -q -g -o "$data" -p "$client_pid,$server_pid" -- sleep "$secs" >/dev/null 2>&1
 	wait "$cli" 2>/dev/null
 	stop "$cli" "$srv"
-	local data=$tmp/perf-$1.data
-	echo "perf (cpu-clock samples), server in $1 mode, 1400-byte single stream at -b 10G, $secs s"
+	echo "perf (cpu-clock samples), server in $1 mode, $2, 1400-byte single stream at -b 10G, $secs s"
 	echo "-- share of samples by process and where (user: [.], kernel: [k])"
 	perf report -i "$data" --stdio --no-children --sort comm,dso -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | head -8
@@ -548,6 +561,7 @@ part() { [[ " $only " == *" $1 "* ]]; }
 
 part direct && say "== direct: client host -> 203.0.113.2:5001 through the router"
 part direct && for rep in $(seq "$reps"); do
+	floods direct "$rep"
 	loads direct 203.0.113.2 5001 "$rep"
 	pings direct 203.0.113.2 5001 "$rep"
 done
@@ -557,11 +571,11 @@ for mode in tun raw; do
 	say "== fauxtcp, server in $mode mode: 127.0.0.1:4000 -> 203.0.113.2:4567 -> 127.0.0.1:5001"
 	start_daemons "$mode" "$mode" || continue
 	for rep in $(seq "$reps"); do
-		flood "$mode" "$rep"
+		floods "$mode" "$rep"
 		loads "$mode" 127.0.0.1 4000 "$rep"
 		pings "$mode" 127.0.0.1 4000 "$rep"
 	done
-	[ "$perf" = 1 ] && profile "$mode" >>"$tmp/perf.txt"
+	[ "$perf" = 1 ] && for dir in $flood_dirs; do profile "$mode" "$dir" >>"$tmp/perf.txt"; done
 	stop_daemons "$mode"
 done
 

@@ -14,7 +14,7 @@ d = sys.argv[1]
 LOAD = "mode size streams bw rep mbps dgps loss delivered cli_ms srv_ms host_ms cli_hwm srv_hwm src stalled".split()
 LAT = "mode msg rep p50 p99".split()
 SCALE = "mode peers sent delivered conns_c conns_s cli_ms srv_ms cli_rss cli_hwm srv_rss srv_hwm".split()
-FLOOD = "mode rep secs sent delivered last_sec per_sec ct_invalid leaked".split()
+FLOOD = "mode dir rep secs sent delivered last_sec per_sec ct_invalid leaked".split()
 WG = "path dir streams rep mbps bytes fx_sgb wg_sgb host_sgb".split()
 MODES = ["direct", "tun", "raw"]
 WG_PATHS = ["udp", "wg-tun", "wg-raw"]
@@ -133,19 +133,31 @@ if scale:
 
 flood = rows("flood.tsv", FLOOD)
 if flood:
-    print("One-way flood client->server through the NAT router as by default (masquerade,")
+    print("One-way floods through the NAT router as by default (masquerade,")
     print("nf_conntrack_tcp_be_liberal=0): iperf2 UDP, 1400 bytes at -b 10G, nothing sent back;")
-    print("sent: the client host's UDP OutDatagrams, delivered: the server host's InDatagrams.")
-    print("ct invalid: packets the router's conntrack found invalid; leaked: of those, the ones")
-    print("that left un-NATed (dropped there, as the Internet would).")
+    print("up: client host -> server host, down: server -> client (iperf -R). sent: the sending")
+    print("host's UDP OutDatagrams, delivered: the receiving host's InDatagrams. x: delivered per")
+    print("second over direct's (the median of its runs, same direction); worst s: the slowest")
+    print("second over the same. ct invalid: packets the router's conntrack found invalid;")
+    print("leaked: of those, the ones that left un-NATed (dropped there, as the Internet would).")
     print()
-    print("mode   run secs        sent   delivered      %  last second  ct invalid  leaked  per second (k)")
+    base = {}
+    for (mode, dr), rs in group(flood, ["mode", "dir"]).items():
+        if mode == "direct":
+            base[dr] = statistics.median(num(r["delivered"]) / num(r["secs"]) for r in rs)
+    print("mode   dir  run secs        sent   delivered      %      x  worst s  ct invalid  leaked"
+          "  per second (k)")
     for r in flood:
         s, dl = num(r["sent"]), num(r["delivered"])
         pct = 100 * dl / s if s else None
-        per = ",".join(f"{int(x) / 1000:.0f}" for x in r["per_sec"].split(",") if x.isdigit())
-        print(f"{r['mode']:<6} {r['rep']:>3} {r['secs']:>4} {f(s, '.0f', 11)} {f(dl, '.0f', 11)} {f(pct, '.1f', 6)}"
-              f" {r['last_sec']:>12} {r['ct_invalid']:>11} {r['leaked']:>7}  {per}")
+        secs = [int(x) for x in r["per_sec"].split(",") if x.isdigit()]
+        per = ",".join(f"{x / 1000:.0f}" for x in secs)
+        b = base.get(r["dir"])
+        x = ratio(dl / num(r["secs"]), b)
+        worst = ratio(min(secs), b) if secs else None
+        print(f"{r['mode']:<6} {r['dir']:<4} {r['rep']:>3} {r['secs']:>4} {f(s, '.0f', 11)} {f(dl, '.0f', 11)}"
+              f" {f(pct, '.1f', 6)} {f(x, '.2f', 6)} {f(worst, '.2f', 8)} {r['ct_invalid']:>11}"
+              f" {r['leaked']:>7}  {per}")
     print()
 
 wg = group(rows("wg.tsv", WG), ["path", "dir", "streams"])
