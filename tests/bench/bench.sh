@@ -12,6 +12,7 @@
 #            --server-args "ARGS"   more fauxtcp-server flags (e.g. --no-conntrack-ack)
 #            --keep DIR   keep the daemons' logs and the raw results in DIR
 #            --loads "1400x1 1400x4@500M ..."  (SIZExSTREAMS[@RATE])  --msgs "64 1400"
+#            --wg-loads "1 4 1R 4R"   WireGuard TCP streams (R: server -> client)
 #
 #   client host (C)           router (R)                       server host (S)
 #   c0 198.51.100.2/24 --- r0 198.51.100.1  r1 203.0.113.1 --- s0 203.0.113.2/24
@@ -65,7 +66,7 @@ build=${FAUXTCP_BUILD:-$here/../../build}
 secs=5 reps=3 flood_secs=10 rate=20000 peers="1 100 1000 10000" perf=0
 loads_list="1400x1 1400x4 1200x1 1200x4 1400x1@300M" msgs="64 1400" scale_modes="tun raw"
 only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R" flood_dirs="up down"
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) # every part, fewer variants: well under a minute
@@ -75,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--reps) reps=$2; shift ;;
 	--flood-secs) flood_secs=$2; shift ;;
 	--flood-dirs) flood_dirs=$2; shift ;;
+	--wg-loads) wg_loads=$2; shift ;;
 	--rate) rate=$2; shift ;;
 	--peers) peers=$2; shift ;;
 	--perf) perf=1 ;;
@@ -361,7 +363,7 @@ flood() { # MODE DIR REP
 	wait_udp "$S" 5001 || fail "[$mode] iperf server not listening"
 	inv0=$(ct_invalid) leak0=$(leaked) in0=$(udp_counter "$rx" InDatagrams) sent=$(udp_counter "$tx" OutDatagrams)
 	prev=$in0
-	spawn "$C" iperf -c "${to[0]}" -p "${to[1]}" -u -b 10G -l 1400 -t "$flood_secs" "${rev[@]}" >/dev/null 2>&1
+	spawn "$C" iperf -c "${to[0]}" -p "${to[1]}" -u -b 10G -l 1400 -t $((flood_secs + 2)) "${rev[@]}" >/dev/null 2>&1
 	cli=$spawned
 	for i in $(seq "$flood_secs"); do
 		sleep 1
@@ -375,7 +377,9 @@ flood() { # MODE DIR REP
 	echo "$mode $dir $rep $flood_secs $sent $got $last $per $inv $leak" >>"$tmp/flood.tsv"
 	say "$mode one-way flood $dir #$rep, ${flood_secs} s: sent $sent, delivered $got ($last in the last second);" \
 		"router: conntrack invalid +$inv, left un-NATed +$leak"
-	# keeps flowing: something delivered in every second of it
+	# keeps flowing: something delivered in every second of it (iperf runs
+	# 2 s longer than measured: a reverse sender starts late, after its
+	# client has reached it)
 	[[ ",$per," != *,0,* ]] ||
 		fail "[$mode $dir #$rep] the one-way flood stalled: delivered $got of $sent; per second: $per"
 }
