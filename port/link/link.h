@@ -9,9 +9,10 @@
  *   each fed to the relay; --pcap records a segment only once the relay
  *   has taken it as ours (relay_rx_ours), before any answer to it;
  * - transmit: --pcap records the frame, the virtio-net header asks the
- *   kernel to finish a TCP checksum the relay left partial, and (packet
- *   socket) back-to-back data segments leave as one GSO super-packet
- *   queued on the daemon's txbatch;
+ *   kernel to finish a TCP checksum the relay left partial, and
+ *   back-to-back data segments leave as one GSO super-packet queued on
+ *   the daemon's txbatch (sendmmsg on the packet socket, a writev per
+ *   frame on the TUN);
  * - the counters, one struct link_stats for both (port/report renders it).
  *
  * The links keep what is their own: socket options, how they read
