@@ -16,7 +16,7 @@
  * - the counters, one struct link_stats for both (port/report renders it).
  *
  * The links keep what is their own: socket options, how they read
- * (recvmmsg vs read()), how they write (txbatch vs writev()), framing.
+ * (recvmmsg vs read()), framing.
  */
 #ifndef FAUXTCP_LINK_H
 #define FAUXTCP_LINK_H
