@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,8 +16,28 @@
  * sockets get their turn. */
 #define UDPRX_ROUNDS 4
 
-/* Pages count towards RSS only once a datagram has reached them. */
+/* Pages count towards RSS only once a datagram has reached them. A slot
+ * holds the largest UDP payload, so a GRO super-datagram (at most 64 KiB
+ * in all) fits too. */
 static uint8_t rx_slots[UDPRX_BATCH][65536];
+
+/* Room for the one control message asked for: UDP_GRO's gso_size. */
+union udprx_ctl {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* UDP_GRO: the kernel hands over a UDP_SEGMENT sender's burst (or what
+ * a NIC's GRO merged) as one super-datagram instead of cutting it into
+ * one skb per datagram on the way in; we cut it ourselves, in place, at
+ * the gso_size it reports. Kernels before 5.0 refuse: each datagram then
+ * arrives on its own, as before. */
+static void enable_gro(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+}
 
 int udprx_socket(int family, const struct sockaddr *local, const struct sockaddr *peer)
 {
@@ -31,7 +52,58 @@ int udprx_socket(int family, const struct sockaddr *local, const struct sockaddr
 		return err;
 	}
 	sockbuf_grow_rcv(fd, 4 << 20);
+	enable_gro(fd);
 	return fd;
+}
+
+/* The datagram size of a GRO super-datagram, 0 for a plain datagram. */
+static size_t gro_size(struct msghdr *m)
+{
+	if (m->msg_flags & MSG_CTRUNC)
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO ||
+		    c->cmsg_len < CMSG_LEN(sizeof(int)))
+			continue;
+		int size;
+		memcpy(&size, CMSG_DATA(c), sizeof(size));
+		return size > 0 ? (size_t)size : 0;
+	}
+	return 0;
+}
+
+/* One received message: the datagrams it holds, each gso bytes but the
+ * last, which may be shorter (a sender's final short segment), pointed at
+ * in the slot. The boundaries are the sender's: WireGuard and QUIC put
+ * one packet in each datagram. */
+static void deliver(struct udprx *u, const uint8_t *data, size_t len, size_t gso,
+		    const struct sockaddr *from)
+{
+	if (gso == 0 || gso >= len) {
+		u->datagram(u->ctx, data, len, from);
+		return;
+	}
+	u->gro_super++;
+	for (size_t off = 0; off < len && u->polling; off += gso) {
+		u->gro_datagrams++;
+		u->datagram(u->ctx, data + off, len - off < gso ? len - off : gso, from);
+	}
+}
+
+/* One recvmmsg() into the slots: the count, or -1 with errno. */
+static int receive(int fd, struct mmsghdr *mm, struct sockaddr_storage *from,
+		   union udprx_ctl *ctl)
+{
+	struct iovec iov[UDPRX_BATCH];
+
+	for (int i = 0; i < UDPRX_BATCH; i++) {
+		iov[i] = (struct iovec){rx_slots[i], sizeof(rx_slots[i])};
+		mm[i] = (struct mmsghdr){.msg_hdr = {
+			.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = ctl[i].buf, .msg_controllen = sizeof(ctl[i].buf)}};
+	}
+	return recvmmsg(fd, mm, UDPRX_BATCH, 0, NULL);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events)
@@ -49,23 +121,17 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	}
 	for (int round = 0; round < UDPRX_ROUNDS; round++) {
 		struct mmsghdr mm[UDPRX_BATCH];
-		struct iovec iov[UDPRX_BATCH];
 		struct sockaddr_storage from[UDPRX_BATCH];
-		for (int i = 0; i < UDPRX_BATCH; i++) {
-			iov[i] = (struct iovec){rx_slots[i], sizeof(rx_slots[i])};
-			mm[i] = (struct mmsghdr){.msg_hdr = {
-				.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
-				.msg_iov = &iov[i], .msg_iovlen = 1}};
-		}
-		int got = recvmmsg(u->fd, mm, UDPRX_BATCH, 0, NULL);
+		union udprx_ctl ctl[UDPRX_BATCH];
+		int got = receive(u->fd, mm, from, ctl);
 		if (got < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				u->error(u->ctx, -errno);
 			return;
 		}
 		for (int i = 0; i < got && u->polling; i++)
-			u->datagram(u->ctx, rx_slots[i], mm[i].msg_len,
-				    (const struct sockaddr *)&from[i]);
+			deliver(u, rx_slots[i], mm[i].msg_len, gro_size(&mm[i].msg_hdr),
+				(const struct sockaddr *)&from[i]);
 		/* Short: the queue was empty when the kernel looked. */
 		if (got < UDPRX_BATCH || !u->polling)
 			return;

@@ -7,6 +7,9 @@
  * before the next read), and no further call once a batch comes back
  * short: libuv's uv_udp reads until EAGAIN, one more system call per
  * wakeup, which at a datagram per wakeup is a third of the receive calls.
+ * The socket has UDP_GRO on: a UDP_SEGMENT sender's burst (WireGuard-go,
+ * QUIC stacks) arrives as one super-datagram, which is cut back into the
+ * sender's datagrams here, each handed over on its own.
  */
 #ifndef FAUXTCP_UDPRX_H
 #define FAUXTCP_UDPRX_H
@@ -31,12 +34,14 @@ struct udprx {
 	udprx_datagram_fn datagram;
 	udprx_error_fn error;
 	void *ctx;
+	/* GRO super-datagrams received, and the datagrams cut from them. */
+	uint64_t gro_super, gro_datagrams;
 };
 
 /* A non-blocking UDP socket of family, bound to local (or, when local is
  * NULL, to an ephemeral port at the first send or connect), connected to
- * peer unless it is NULL, with a 4 MiB receive buffer asked for. Returns
- * the fd or a negative errno. */
+ * peer unless it is NULL, with a 4 MiB receive buffer asked for and
+ * UDP_GRO on where the kernel has it. Returns the fd or a negative errno. */
 int udprx_socket(int family, const struct sockaddr *local, const struct sockaddr *peer);
 /* Starts reading fd into the callbacks. fd is owned from here on, even
  * when this fails: udprx_close() then still closes it. */

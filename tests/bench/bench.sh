@@ -4,8 +4,9 @@
 # deletes. Run as root:
 #
 #   tests/bench/bench.sh            full run: 5 s per measurement, median of 3
-#   tests/bench/bench.sh --short    CI: 1 s, once, 1400x1 and 1200x4 loads, 64-byte
-#                                   pings, scaling in raw mode only (well under a minute)
+#   tests/bench/bench.sh --short    CI: 1 s, once, 1400x1 and 1200x4 loads, UDP_SEGMENT
+#                                   at full speed, 64-byte pings, scaling in raw mode only
+#                                   (well under a minute)
 #   options: --secs S  --reps N  --flood-secs S  --flood-dirs "up down"  --rate R  --peers "1 100 ..."
 #            --perf    also profile both daemons (perf record) in a 1400-byte run each way
 #            --only "direct tun raw scaling wg"   run only these parts
@@ -13,6 +14,7 @@
 #            --keep DIR   keep the daemons' logs and the raw results in DIR
 #            --loads "1400x1 1400x4@500M ..."  (SIZExSTREAMS[@RATE])  --msgs "64 1400"
 #            --wg-loads "1 4 1R 4R"   WireGuard TCP streams (R: server -> client)
+#            --gso "44 44@50000 ..."  UDP_SEGMENT rows: BURST[@DATAGRAMS_PER_S] ('' for none)
 #
 #   client host (C)           router (R)                       server host (S)
 #   c0 198.51.100.2/24 --- r0 198.51.100.1  r1 203.0.113.1 --- s0 203.0.113.2/24
@@ -35,6 +37,12 @@
 #   UDP counters when the report never came, marked *); CPU per 1,000
 #   datagrams delivered for each daemon (utime+stime, /proc/PID/stat) and the
 #   whole host (busy time of all cores, /proc/stat); each daemon's VmHWM.
+# - a batching sender (WireGuard-go, QUIC stacks): gsosend.py, 1400-byte
+#   datagrams, bursts of 44 per sendto() with UDP_SEGMENT, at full speed and
+#   paced at 20,000 datagrams/s (224 Mbit/s, below what any path here
+#   carries: CPU per datagram without the waste on what overflows);
+#   delivered: the server host's UDP InDatagrams (the sink is iperf -s,
+#   which reads whatever comes); the same CPU figures.
 # - latency: sockperf ping-pong, 64 and 1400 bytes, p50/p99 round trip.
 # - one-way flood, up (client -> server) and down (server -> client, iperf -R),
 #   direct and through the tunnel: nothing ever comes back, so only what
@@ -65,13 +73,14 @@ build=${FAUXTCP_BUILD:-$here/../../build}
 
 secs=5 reps=3 flood_secs=10 rate=20000 peers="1 100 1000 10000" perf=0
 loads_list="1400x1 1400x4 1200x1 1200x4 1400x1@300M" msgs="64 1400" scale_modes="tun raw"
-only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R" flood_dirs="up down"
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R" gso_loads="44 44@20000"
+flood_dirs="up down"
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) # every part, fewer variants: well under a minute
 		secs=1 reps=1 flood_secs=2 loads_list="1400x1 1200x4" msgs=64 scale_modes=raw
-		wg_secs=2 wg_loads="1 1R" ;;
+		wg_secs=2 wg_loads="1 1R" gso_loads=44 ;;
 	--secs) secs=$2; shift ;;
 	--reps) reps=$2; shift ;;
 	--flood-secs) flood_secs=$2; shift ;;
@@ -85,6 +94,7 @@ while [ $# -gt 0 ]; do
 	--keep) keep=$2; shift ;;
 	--loads) loads_list=$2; shift ;;
 	--msgs) msgs=$2; shift ;;
+	--gso) gso_loads=$2; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage 2 ;;
 	esac
@@ -342,6 +352,42 @@ loads() { # LABEL HOST PORT REP
 		load "$1" "$2" "$3" $l "$4"
 	done
 }
+# One UDP_SEGMENT sender run from the client host to HOST:PORT (its own
+# source port: a connection of its own through the tunnel); a fresh sink
+# on the server host's *:5001. Counts are the kernel's: gsosend.py's sends
+# are bursts, which iperf's per-datagram report would not understand.
+gso_load() { # LABEL HOST PORT BURST[@RATE] REP
+	local label=$1 host=$2 port=$3 burst=${4%@*} rate=0 rep=$5 srv c0 s0 h0 c1 s1 h1 in0 in1 sent dg
+	[[ $4 == *@* ]] && rate=${4#*@}
+	spawn "$S" iperf -s -u -p 5001 >/dev/null 2>&1
+	srv=$spawned
+	wait_udp "$S" 5001 || fail "[$label gso] sink not listening"
+	in0=$(udp_counter "$S" InDatagrams)
+	c0=$(proc_ticks "$client_pid") s0=$(proc_ticks "$server_pid") h0=$(host_ticks)
+	c timeout -k 2 $((secs + 20)) python3 "$here/gsosend.py" --to "$host:$port" --secs "$secs" \
+		--burst "$burst" --rate "$rate" >"$tmp/gso.txt" 2>&1
+	sleep 0.1 # what is still queued on the way is delivered, and its CPU counted
+	c1=$(proc_ticks "$client_pid") s1=$(proc_ticks "$server_pid") h1=$(host_ticks)
+	in1=$(udp_counter "$S" InDatagrams)
+	kill_now "$srv"
+	sent=$(awk '$1 == "sent" { print $2 }' "$tmp/gso.txt") dg=$((in1 - in0))
+	[ -n "$sent" ] || { fail "[$label gso $4 #$rep] no result: $(tail -2 "$tmp/gso.txt" | tr '\n' ' ')"; return; }
+	[ "$dg" -ge 1000 ] || { fail "[$label gso $4 #$rep] stalled: $dg of $sent datagrams delivered"; return; }
+	local mbps dgps loss cms sms hms
+	read -r mbps dgps loss < <(awk -v d="$dg" -v o="$sent" -v t="$secs" \
+		'BEGIN { printf "%.1f %.0f %.2f\n", d * 1400 * 8 / t / 1e6, d / t, o ? 100 * (o - d) / o : 0 }')
+	cms=$(per_k "$c0" "$c1" "$dg") sms=$(per_k "$s0" "$s1" "$dg") hms=$(per_k "$h0" "$h1" "$dg")
+	echo "$label $burst $rate $rep $sent $dg $mbps $dgps $loss $cms $sms $hms" >>"$tmp/gso.tsv"
+	local what="bursts of $burst x 1400 bytes"
+	[ "$rate" = 0 ] || what="$what at $rate/s"
+	say "$label UDP_SEGMENT, $what #$rep: $mbps Mbit/s, $dgps dgram/s, loss $loss% (sent $sent);" \
+		"CPU ms/1000 dgrams: client $cms, server $sms, host $hms"
+}
+gsos() { # LABEL HOST PORT REP
+	local l
+	for l in $gso_loads; do gso_load "$1" "$2" "$3" "$l" "$4"; done
+}
+
 pings() { # LABEL HOST PORT REP
 	local msg
 	for msg in $msgs; do latency "$1" "$2" "$3" "$msg" "$4"; done
@@ -567,6 +613,7 @@ part direct && say "== direct: client host -> 203.0.113.2:5001 through the route
 part direct && for rep in $(seq "$reps"); do
 	floods direct "$rep"
 	loads direct 203.0.113.2 5001 "$rep"
+	gsos direct 203.0.113.2 5001 "$rep"
 	pings direct 203.0.113.2 5001 "$rep"
 done
 
@@ -577,6 +624,7 @@ for mode in tun raw; do
 	for rep in $(seq "$reps"); do
 		floods "$mode" "$rep"
 		loads "$mode" 127.0.0.1 4000 "$rep"
+		gsos "$mode" 127.0.0.1 4000 "$rep"
 		pings "$mode" 127.0.0.1 4000 "$rep"
 	done
 	[ "$perf" = 1 ] && for dir in $flood_dirs; do profile "$mode" "$dir" >>"$tmp/perf.txt"; done

@@ -5,13 +5,14 @@
 not apply): medians over repetitions, each tunnel row against the direct
 row of the same load.
 
-usage: report.py DIR      (reads DIR/load.tsv, lat.tsv, scale.tsv, flood.tsv, wg.tsv)"""
+usage: report.py DIR      (reads DIR/load.tsv, gso.tsv, lat.tsv, scale.tsv, flood.tsv, wg.tsv)"""
 import os
 import statistics
 import sys
 
 d = sys.argv[1]
 LOAD = "mode size streams bw rep mbps dgps loss delivered cli_ms srv_ms host_ms cli_hwm srv_hwm src stalled".split()
+GSO = "mode burst rate rep sent delivered mbps dgps loss cli_ms srv_ms host_ms".split()
 LAT = "mode msg rep p50 p99".split()
 SCALE = "mode peers sent delivered conns_c conns_s cli_ms srv_ms cli_rss cli_hwm srv_rss srv_hwm".split()
 FLOOD = "mode dir rep secs sent delivered last_sec per_sec ct_invalid leaked".split()
@@ -95,6 +96,28 @@ if load:
               f" {f(m['loss'], '.1f', 6)} {f(m['cli_ms'], '.2f', 7)} {f(m['srv_ms'], '.2f', 7)}"
               f" {f(m['host_ms'], '.2f', 7)} {f(mib(m['cli_hwm']), '.1f', 7)} {f(mib(m['srv_hwm']), '.1f', 7)}"
               f" {f(gx, '.2f', 10)} {f(cx, '.2f', 10)}  {f'{nstall}/{nstall + len(flowing)}' if nstall else ''}".rstrip())
+    print()
+
+gso = group(rows("gso.tsv", GSO), ["mode", "burst", "rate"])
+if gso:
+    print("A batching sender (WireGuard-go, QUIC stacks): gsosend.py, 1400-byte datagrams, BURST of")
+    print("them per sendto() with UDP_SEGMENT, at full speed (rate 0) or paced (datagrams/s);")
+    print("delivered: the server host's UDP InDatagrams (sink: iperf -s); loss: of what the sender")
+    print("sent; CPU in ms per 1,000 datagrams delivered, as above; x: ratio to the direct row of")
+    print("the same burst and rate.")
+    print("Medians of", max(len(v) for v in gso.values()), "run(s).")
+    print()
+    print("mode   burst     rate    Mbit/s  kdgram/s  loss%  client  server    host  x goodput  x hostCPU")
+    print("                                                   ms/1k   ms/1k   ms/1k")
+    for k in sorted(gso, key=lambda k: (int(k[1]), float(k[2]), MODES.index(k[0]))):
+        m = {c: med(gso[k], c) for c in GSO[4:]}
+        base = gso.get(("direct", k[1], k[2]))
+        bm = {c: med(base, c) for c in ("mbps", "host_ms")} if base else {}
+        gx = ratio(m["mbps"], bm.get("mbps")) if k[0] != "direct" else None
+        cx = ratio(m["host_ms"], bm.get("host_ms")) if k[0] != "direct" else None
+        print(f"{k[0]:<6} {k[1]:>5} {k[2]:>8} {f(m['mbps'], '.0f', 9)} {f(m['dgps'] and m['dgps'] / 1000, '.1f', 9)}"
+              f" {f(m['loss'], '.1f', 6)} {f(m['cli_ms'], '.2f', 7)} {f(m['srv_ms'], '.2f', 7)}"
+              f" {f(m['host_ms'], '.2f', 7)} {f(gx, '.2f', 10)} {f(cx, '.2f', 10)}".rstrip())
     print()
 
 lat = group(rows("lat.tsv", LAT), ["mode", "msg"])
