@@ -9,6 +9,10 @@
 #include "hdr.h"
 
 #define GRO_MAX_VLANS 2
+/* The longest headers a super-packet can have: Ethernet with two VLAN
+ * tags, IPv4 with options (IPv6 extension headers are refused, so its 40
+ * bytes are less) and TCP with options. */
+#define GRO_MAX_HDRS (HDR_ETH_LEN + GRO_MAX_VLANS * HDR_VLAN_LEN + 60 + 60)
 
 /* Where the headers of one frame are. */
 struct gro_hdrs {
@@ -93,8 +97,9 @@ static int parse(const uint8_t *f, size_t len, bool ethernet, bool gso,
 /*
  * A partial checksum: the field at csum_start + csum_offset already holds
  * the pseudo-header sum; fold in everything from csum_start to the end of
- * the datagram, as the kernel's skb_checksum_help() does. Done in a copy:
- * the frame may be a ring slot we must not write.
+ * the datagram, as the kernel's skb_checksum_help() does. Done in a copy,
+ * leaving the frame as it came: these are single frames of locally
+ * generated traffic, rare, so the copy costs little.
  */
 static int complete_csum(const struct vnet_hdr *vh, const uint8_t *frame,
 			 size_t len, bool ethernet, uint8_t *scratch,
@@ -130,8 +135,7 @@ static int complete_csum(const struct vnet_hdr *vh, const uint8_t *frame,
  */
 static int check_super(const struct vnet_hdr *vh, unsigned int type,
 		       const uint8_t *frame, size_t len, bool ethernet,
-		       size_t scratch_len, struct gro_hdrs *h, size_t *thl,
-		       size_t *payload)
+		       struct gro_hdrs *h, size_t *thl, size_t *payload)
 {
 	struct hdr_tcp tcp;
 	size_t nsegs, biggest, iplen;
@@ -166,8 +170,10 @@ static int check_super(const struct vnet_hdr *vh, unsigned int type,
 		iplen -= HDR_IP6_LEN;
 	if (iplen > 0xffff)
 		return -EINVAL;
-	if (scratch_len < h->l4 + *thl + biggest)
-		return -ENOBUFS;
+	/* Cannot happen with the lengths the parsers accept; split_super's
+	 * copy of the headers relies on it. */
+	if (h->l4 + *thl > GRO_MAX_HDRS)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -196,34 +202,48 @@ static void fix_segment(uint8_t *out, const struct gro_hdrs *h, size_t thl,
 		tcp[13] &= (uint8_t)~(HDR_TCP_FIN | HDR_TCP_PSH);
 	if (i)
 		tcp[13] &= (uint8_t)~HDR_TCP_CWR;
-	/* The addresses are the frame's: the copy has the same. */
+	/* h's addresses point into split_super's copy of the headers. */
 	hdr_tcp_set_csum(tcp, l4_len, hdr_pseudo(&h->ip, l4_len));
 }
 
-static int split_super(const struct vnet_hdr *vh, const uint8_t *frame,
+/*
+ * Cuts the segments in place: segment i's headers are written just in
+ * front of its payload, over the tail of segment i - 1's payload, which
+ * emit has consumed (a segment is only valid during the call). The
+ * original headers are kept in orig, since segment 0's are fixed where
+ * they lie and later segments' may overlap them (gso_size < hlen).
+ */
+static int split_super(const struct vnet_hdr *vh, uint8_t *frame,
 		       const struct gro_hdrs *h, size_t thl, size_t payload,
-		       uint8_t *scratch, gro_emit_fn emit, void *ctx,
-		       struct gro_stats *st)
+		       gro_emit_fn emit, void *ctx, struct gro_stats *st)
 {
+	uint8_t orig[GRO_MAX_HDRS];
+	struct gro_hdrs hc = *h;
 	size_t hlen = h->l4 + thl, off, n, i;
 
+	memcpy(orig, frame, hlen);
+	/* The pseudo-header sums the addresses: read them from the copy,
+	 * the frame's are overwritten. */
+	hc.ip.hdr = orig + (h->ip.hdr - frame);
+	hc.ip.src = orig + (h->ip.src - frame);
+	hc.ip.dst = orig + (h->ip.dst - frame);
 	st->supers++;
 	for (i = 0, off = 0; off < payload; i++, off += n) {
+		uint8_t *seg = frame + off;
 		int err;
 
 		n = payload - off < vh->gso_size ? payload - off : vh->gso_size;
-		memcpy(scratch, frame, hlen);
-		memcpy(scratch + hlen, frame + hlen + off, n);
-		fix_segment(scratch, h, thl, i, off, n, off + n == payload);
+		memcpy(seg, orig, hlen);
+		fix_segment(seg, &hc, thl, i, off, n, off + n == payload);
 		st->segments++;
-		err = emit(ctx, scratch, hlen + n, GRO_CSUM_OK | GRO_SPLIT);
+		err = emit(ctx, seg, hlen + n, GRO_CSUM_OK | GRO_SPLIT);
 		if (err < 0)
 			return err;
 	}
 	return 0;
 }
 
-int gro_split(const struct vnet_hdr *vh, const uint8_t *frame, size_t len,
+int gro_split(const struct vnet_hdr *vh, uint8_t *frame, size_t len,
 	      bool ethernet, uint8_t *scratch, size_t scratch_len,
 	      gro_emit_fn emit, void *ctx, struct gro_stats *st)
 {
@@ -261,13 +281,11 @@ int gro_split(const struct vnet_hdr *vh, const uint8_t *frame, size_t len,
 								  0);
 	case VNET_GSO_TCPV4:
 	case VNET_GSO_TCPV6:
-		err = scratch ? check_super(vh, type, frame, len, ethernet,
-					    scratch_len, &h, &thl, &payload) :
-				-ENOBUFS;
+		err = check_super(vh, type, frame, len, ethernet, &h, &thl,
+				  &payload);
 		if (err)
 			break;
-		return split_super(vh, frame, &h, thl, payload, scratch, emit,
-				   ctx, st);
+		return split_super(vh, frame, &h, thl, payload, emit, ctx, st);
 	default:
 		err = -EPROTONOSUPPORT;
 		break;

@@ -42,7 +42,9 @@ struct gro_stats {
 
 /*
  * Receives one frame (or segment) of seglen bytes; seg is only valid
- * during the call. A negative return stops gro_split, which returns it.
+ * during the call (a segment lies in the frame, and the next one's
+ * headers are written over its end). A negative return stops gro_split,
+ * which returns it.
  */
 typedef int (*gro_emit_fn)(void *ctx, const uint8_t *seg, size_t seglen,
 			   unsigned int flags);
@@ -52,25 +54,29 @@ typedef int (*gro_emit_fn)(void *ctx, const uint8_t *seg, size_t seglen,
  * to emit, as one or more frames:
  *  - no GSO: the frame itself, with its partial checksum completed in
  *    scratch when vh says NEEDS_CSUM (flag GRO_CSUM_OK, as also with
- *    DATA_VALID);
- *  - GSO TCPV4/TCPV6: each original segment, rebuilt in scratch with its
- *    own Ethernet (if ethernet) + IP + TCP headers, lengths, IPv4 id,
- *    sequence number and checksums (flags GRO_CSUM_OK | GRO_SPLIT).
+ *    DATA_VALID); the frame is left as it is;
+ *  - GSO TCPV4/TCPV6: each original segment, cut in place: its own
+ *    Ethernet (if ethernet) + IP + TCP headers, with their lengths, IPv4
+ *    id, sequence number and checksums, are written into the frame just
+ *    in front of its payload, over the end of the previous segment's
+ *    payload (flags GRO_CSUM_OK | GRO_SPLIT). The frame is overwritten:
+ *    once a super-packet has been split (or emit stopped it), its bytes
+ *    are garbage. scratch is not used.
  * Header lengths come from the headers, never from vh->hdr_len. Frames
  * start at the Ethernet header when ethernet is true, else at the IP
- * header. Nothing past len is read.
+ * header. Nothing past len is read or written.
  *
  * Returns 0, emit's negative return, or (counted in st->rejected, nothing
- * emitted): -EINVAL (bad arguments, gso_size 0 or too big, a GSO type
- * that does not match the IP version, checksum offsets outside the
- * frame), -EPROTONOSUPPORT (not IPv4/IPv6 TCP, IPv6 extension headers, a
- * GSO type other than TCP), -EBADMSG (truncated or malformed headers, a
- * fragment, SYN/RST/URG or no payload in a super-packet), -E2BIG (more
- * than GRO_MAX_SEGS segments), -ENOBUFS (scratch smaller than one
- * segment, or than the frame when a checksum must be completed).
+ * emitted, the frame untouched): -EINVAL (bad arguments, gso_size 0 or
+ * too big, a GSO type that does not match the IP version, checksum
+ * offsets outside the frame), -EPROTONOSUPPORT (not IPv4/IPv6 TCP, IPv6
+ * extension headers, a GSO type other than TCP), -EBADMSG (truncated or
+ * malformed headers, a fragment, SYN/RST/URG or no payload in a
+ * super-packet), -E2BIG (more than GRO_MAX_SEGS segments), -ENOBUFS
+ * (scratch smaller than the frame when a checksum must be completed).
  * st may be NULL.
  */
-int gro_split(const struct vnet_hdr *vh, const uint8_t *frame, size_t len,
+int gro_split(const struct vnet_hdr *vh, uint8_t *frame, size_t len,
 	      bool ethernet, uint8_t *scratch, size_t scratch_len,
 	      gro_emit_fn emit, void *ctx, struct gro_stats *st);
 

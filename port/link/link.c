@@ -63,7 +63,9 @@ void link_parse(const struct link *l, const uint8_t *hdrs, size_t hlen, struct l
 
 /* The received segment on hold goes into the capture if the relay has
  * taken it as its own by now; either way it is settled: an answer is
- * about to be recorded after it, and the hold may live in scratch. */
+ * about to be recorded after it, and the hold may live in scratch or in
+ * the frame gro_split is cutting in place, neither of which outlives the
+ * call to emit. */
 static void capture_held(struct link *l)
 {
 	if (l->rx_held && (l->capture_all || relay_rx_ours(l->relay)))
@@ -90,7 +92,7 @@ static int emit_segment(void *ctx, const uint8_t *seg, size_t len, unsigned flag
 	return 0;
 }
 
-void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap)
+void link_rx_frame(struct link *l, uint8_t *buf, size_t n, size_t cap)
 {
 	struct vnet_hdr vh;
 
@@ -99,7 +101,11 @@ void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap)
 	l->stats.rx_frames++;
 	memcpy(&vh, buf, sizeof(vh));
 	/* A super-packet (GRO, or TSO on the TUN) is cut back into the
-	 * segments that were on the wire. */
+	 * segments that were on the wire, in place: buf is ours (afpacket.c's
+	 * or tunlink.c's receive buffer) and read again only by the next
+	 * read into it. emit_segment settles the --pcap hold and the relay
+	 * copies what it keeps before returning, so a segment is not looked
+	 * at once the next one's headers are written over its end. */
 	gro_split(&vh, buf + VNET_HDR_LEN, n - VNET_HDR_LEN, l->ethernet,
 		  l->scratch, sizeof(l->scratch), emit_segment, l, &l->stats.gro);
 }

@@ -87,8 +87,9 @@ int link_start(struct link *l, uv_loop_t *loop, struct relay *r, void *owner,
 bool link_stop(struct link *l, uv_close_cb close_cb);
 
 /* One frame read, virtio-net header first (n bytes of a buffer of cap):
- * counted, cut into segments if a super-packet, fed to the relay. */
-void link_rx_frame(struct link *l, const uint8_t *buf, size_t n, size_t cap);
+ * counted, cut into segments if a super-packet, fed to the relay. A
+ * super-packet is cut in place (gro_split): buf is overwritten. */
+void link_rx_frame(struct link *l, uint8_t *buf, size_t n, size_t cap);
 
 /* Records p in --pcap (settling the held received segment first) and
  * fills the virtio-net header it is to be written with. */

@@ -17,8 +17,11 @@
  * The frame and the scratch buffer are exactly sized heap blocks, so ASan
  * sees any access past either. The oracle, beyond no crash: every segment
  * handed to emit lies inside the frame or the scratch buffer and is no
- * longer than the frame; a rejected frame emits nothing; a frame without
- * GSO comes out as it went in; every segment cut from a super-packet
+ * longer than the frame, a segment cut from a super-packet inside the
+ * frame (cut in place); a rejected frame emits nothing and is left as it
+ * was, as is a frame without GSO, which comes out as it went in (checks
+ * against an untouched copy, since a split overwrites the frame); every
+ * segment cut from a super-packet
  * parses, has verifying IP and TCP checksums (tests/lib/wire.c, not
  * gro.c's own sums), carries at most gso_size bytes of payload (all but
  * the last exactly that), the next bytes of the payload in order, and the
@@ -53,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define EMIT_FAIL (-1000)
 
 struct run {
-	const uint8_t *frame;
+	const uint8_t *frame; /* the input, untouched */
+	const uint8_t *buf; /* the copy gro_split works on */
 	size_t len;
 	const uint8_t *scratch;
 	size_t scratch_len;
@@ -255,7 +259,12 @@ static int emit(void *ctx, const uint8_t *seg, size_t len, unsigned int flags)
 		return EMIT_FAIL;
 	if (len > r->len)
 		abort();
-	if (seg == r->frame) {
+	if (r->gso == VNET_GSO_TCPV4 || r->gso == VNET_GSO_TCPV6) {
+		/* Cut in place: the first segment starts where the frame
+		 * does, the others further in. */
+		if (!inside(seg, len, r->buf, r->len))
+			abort();
+	} else if (seg == r->buf) {
 		if (len != r->len || r->gso != VNET_GSO_NONE ||
 		    (r->vh && (r->vh->flags & VNET_F_NEEDS_CSUM)))
 			abort();
@@ -269,7 +278,7 @@ static int emit(void *ctx, const uint8_t *seg, size_t len, unsigned int flags)
 		if (flags != (GRO_CSUM_OK | GRO_SPLIT))
 			abort();
 		check_split(r, seg, len);
-	} else if (seg != r->frame && (len != r->len || flags != GRO_CSUM_OK ||
+	} else if (seg != r->buf && (len != r->len || flags != GRO_CSUM_OK ||
 				       r->n != 1)) {
 		abort();
 	}
@@ -307,7 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vnet_hdr vh;
 	struct gro_stats st = { 0 };
 	struct run r;
-	uint8_t mode, *frame;
+	uint8_t mode, *frame, *buf;
 	size_t len, scratch_len, l3 = 0, l4 = 0;
 	bool sound = false;
 	int err;
@@ -335,8 +344,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		scratch_cap = scratch_len;
 	}
 
+	/* Exactly sized too; frame stays as it is, for the oracle. */
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		abort();
+	memcpy(buf, frame, len);
+
 	memset(&r, 0, sizeof(r));
 	r.frame = frame;
+	r.buf = buf;
 	r.len = len;
 	r.scratch = scratch;
 	r.scratch_len = scratch_len;
@@ -345,7 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.gso = r.vh ? (vh.gso_type & ~VNET_GSO_ECN) : VNET_GSO_NONE;
 	r.fail_at = (mode & M_FAIL) ? (size_t)data[12] : 0;
 
-	err = gro_split(r.vh, frame, len, r.ether, scratch, scratch_len, emit,
+	err = gro_split(r.vh, buf, len, r.ether, scratch, scratch_len, emit,
 			&r, &st);
 
 	if (err == EMIT_FAIL) {
@@ -358,6 +374,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err != -EINVAL && err != -EPROTONOSUPPORT && err != -EBADMSG &&
 		    err != -E2BIG && err != -ENOBUFS)
 			abort();
+		if (memcmp(buf, frame, len) != 0)
+			abort(); /* rejected, yet written */
 	} else if (err != 0) {
 		abort();
 	} else if (r.gso == VNET_GSO_TCPV4 || r.gso == VNET_GSO_TCPV6) {
@@ -377,7 +395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.hlen + r.payload_done != end)
 			abort();
 	} else {
-		if (r.n != 1)
+		if (r.n != 1 || memcmp(buf, frame, len) != 0)
 			abort();
 		if (r.vh && (vh.flags & VNET_F_NEEDS_CSUM)) {
 			if (st.csum_completed != 1)
@@ -390,6 +408,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)l4;
+	free(buf);
 	free(frame);
 	return 0;
 }

@@ -259,7 +259,16 @@ int testnet_input_vnet(struct testnet *n, const struct vnet_hdr *vh,
 		       const uint8_t *frame, size_t len)
 {
 	static uint8_t scratch[65536 + 4096];
+	/* gro_split cuts super-packets in place: a copy leaves the
+	 * caller's frame as it was. */
+	uint8_t *copy = malloc(len ? len : 1);
+	int err;
 
-	return gro_split(vh, frame, len, n->cfg.ether, scratch, sizeof(scratch),
-			 emit_split, n, &n->gro);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, frame, len);
+	err = gro_split(vh, copy, len, n->cfg.ether, scratch, sizeof(scratch),
+			emit_split, n, &n->gro);
+	free(copy);
+	return err;
 }

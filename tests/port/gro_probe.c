@@ -344,7 +344,7 @@ static int do_verify(const char *ifname, long timeout_ms)
 		struct sockaddr_ll from = {0};
 		socklen_t fl = sizeof(from);
 		struct vnet_hdr vh;
-		const uint8_t *fr = buf + VNET_HDR_LEN;
+		uint8_t *fr = buf + VNET_HDR_LEN;
 		size_t len, before;
 		ssize_t n;
 
