@@ -30,8 +30,6 @@ struct busypoll {
 	uint64_t window_ns; /* 0: off, the check handle is not started */
 	uint64_t deadline;  /* uv_hrtime() until which the loop spins */
 	uint64_t seen;      /* the relay's segments in + out, last looked */
-	uint64_t spins;     /* loop iterations that polled without blocking */
-	uint64_t windows;   /* times the spinning started */
 	bool inited;
 };
 
