@@ -6,12 +6,12 @@
 # tests until it is added here too.
 
 _fauxtcp_client_opts='-l --local -r --remote -c --config -4 --ipv4-only --iface
-	--handshake-packet --idle-timeout --heal-timeout --resolve-interval --max-conns --pcap
+	--handshake-packet --idle-timeout --heal-timeout --resolve-interval --max-conns --busy-poll --pcap
 	--log-level --check -h --help -V --version'
 _fauxtcp_server_opts='-l --local -r --remote -c --config -4 --ipv4-only --tun
 	--tun-local --tun-peer --tun-local6 --tun-peer6 --mode --iface
 	--handshake-packet --no-manage-rules --manage-rules --set-forwarding
-	--no-conntrack-ack --conntrack-ack --idle-timeout --max-conns --pcap
+	--no-conntrack-ack --conntrack-ack --idle-timeout --max-conns --busy-poll --pcap
 	--log-level -h --help -V --version'
 
 _fauxtcp()
@@ -36,7 +36,7 @@ _fauxtcp()
 		mapfile -t COMPREPLY < <(compgen -W 'error warn info debug trace' -- "$cur")
 		return ;;
 	-l | --local | -r | --remote | --tun | --tun-local | --tun-peer | --tun-local6 | \
-		--tun-peer6 | --idle-timeout | --heal-timeout | --resolve-interval | --max-conns)
+		--tun-peer6 | --idle-timeout | --heal-timeout | --resolve-interval | --max-conns | --busy-poll)
 		COMPREPLY=()
 		return ;;
 	esac

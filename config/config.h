@@ -38,6 +38,7 @@
  * - Keys are spelled exactly like the long flags (without "--"):
  *   local, remote, ipv4-only, handshake-packet, tun, tun-local, tun-peer,
  *   tun-local6, tun-peer6, iface, pcap, log-level, max-conns, idle-timeout,
+ *   busy-poll,
  *   and for the
  *   server only mode, manage-rules, set-forwarding, conntrack-ack.  Flag-only switches
  *   (--check, --help, --version, --config) are not keys.
@@ -75,6 +76,8 @@
 #define CONFIG_HEAL_TIMEOUT_LIMIT	3600u
 #define CONFIG_RESOLVE_INTERVAL_DEFAULT	60u
 #define CONFIG_RESOLVE_INTERVAL_LIMIT	86400u
+#define CONFIG_BUSY_POLL_DEFAULT	0u	/* see docs/performance.md "Latency" */
+#define CONFIG_BUSY_POLL_LIMIT		10000u	/* 10 ms of spinning at most */
 
 enum config_role {
 	CONFIG_CLIENT,
@@ -117,6 +120,7 @@ enum config_opt {
 	CONFIG_OPT_IDLE_TIMEOUT,
 	CONFIG_OPT_HEAL_TIMEOUT,
 	CONFIG_OPT_RESOLVE_INTERVAL,
+	CONFIG_OPT_BUSY_POLL,
 	CONFIG_OPT_CHECK,
 	CONFIG_OPT_CONFIG,
 	CONFIG_OPT_HELP,
@@ -158,6 +162,9 @@ struct config {
 	 * behind a dynamic DNS name moves); 0: only when the server stops
 	 * answering and on SIGHUP. */
 	unsigned int resolve_interval;
+	/* Microseconds the loop keeps polling without sleeping after the
+	 * last packet (port/daemon/busypoll.h); 0 off. */
+	unsigned int busy_poll;
 
 	/*
 	 * TUN settings.  Used by the server in tun mode; the client accepts
@@ -212,7 +219,7 @@ void config_init(struct config *c, enum config_role role);
  *
  * Flags: -l/--local, -r/--remote, -4/--ipv4-only, -c/--config,
  * --handshake-packet, --tun, --tun-local, --tun-peer, --tun-local6,
- * --tun-peer6, --iface, --pcap, --log-level, --max-conns, -h/--help,
+ * --tun-peer6, --iface, --pcap, --log-level, --max-conns, --busy-poll, -h/--help,
  * -V/--version; client only: --check; server only: --mode,
  * --no-manage-rules, --manage-rules, --set-forwarding.
  */

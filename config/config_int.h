@@ -76,7 +76,7 @@ struct opt_desc {
 #define CONFIG_SUBCOMMAND_STATUS	"status"
 
 /* Entries in cfg_opts[]; a constant so callers can size arrays by it. */
-#define CFG_NOPTS	26
+#define CFG_NOPTS	27
 
 /* Every flag and INI key, in config.c: one table drives them all. */
 extern const struct opt_desc cfg_opts[CFG_NOPTS];

@@ -93,6 +93,9 @@ static void default_of(const struct config *d, enum config_opt id,
 	case CONFIG_OPT_RESOLVE_INTERVAL:
 		n = d->resolve_interval;
 		break;
+	case CONFIG_OPT_BUSY_POLL:
+		n = d->busy_poll;
+		break;
 	default:
 		buf[0] = '\0';
 		return;

@@ -350,6 +350,9 @@ static int set_number(struct config *c, enum config_opt id, const char *v,
 		return set_uint(&c->heal_timeout, v, 0,
 				CONFIG_HEAL_TIMEOUT_LIMIT, " seconds", msg,
 				msglen);
+	if (id == CONFIG_OPT_BUSY_POLL)
+		return set_uint(&c->busy_poll, v, 0, CONFIG_BUSY_POLL_LIMIT,
+				" microseconds", msg, msglen);
 	return set_uint(&c->resolve_interval, v, 0,
 			CONFIG_RESOLVE_INTERVAL_LIMIT, " seconds", msg, msglen);
 }
@@ -395,6 +398,7 @@ static int set_value(struct config *c, enum config_opt id, const char *v,
 	case CONFIG_OPT_IDLE_TIMEOUT:
 	case CONFIG_OPT_HEAL_TIMEOUT:
 	case CONFIG_OPT_RESOLVE_INTERVAL:
+	case CONFIG_OPT_BUSY_POLL:
 		return set_number(c, id, v, msg, msglen);
 	case CONFIG_OPT_CHECK:
 		return parse_bool(v, &c->check, msg, msglen);

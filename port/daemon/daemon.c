@@ -215,6 +215,11 @@ static void reload(struct daemon *d)
 		return;
 	}
 	d->ops->reload(d->ctx, &next, &remote, hs, (size_t)hs_len, &ch);
+	if (next.busy_poll != d->cfg.busy_poll) {
+		d->cfg.busy_poll = next.busy_poll;
+		busypoll_set_window(&d->busy, next.busy_poll);
+		reload_changed(&ch, "busy-poll");
+	}
 	log_info("reloaded %s: changed %s; unchanged connections kept: %u", file,
 		 ch.names[0] ? ch.names : "nothing", relay_conntable(d->relay)->count);
 }
@@ -273,6 +278,9 @@ int daemon_start_relay_io(struct daemon *d, unsigned mtu)
 	if (err)
 		return err;
 	d->timer_started = true;
+	err = busypoll_init(&d->busy, d->loop, d->relay, d->cfg.busy_poll);
+	if (err)
+		return err;
 	return txbatch_init(&d->tx, d->loop, slot);
 }
 
@@ -316,6 +324,7 @@ int daemon_close(struct daemon *d)
 	if (d->timer_started)
 		relaytimer_close(&d->timer);
 	d->timer_started = false;
+	busypoll_close(&d->busy);
 	txbatch_close(&d->tx);
 	relay_destroy(d->relay);
 	d->relay = NULL;

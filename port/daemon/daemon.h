@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "busypoll.h"
 #include "config.h"
 #include "notify.h"
 #include "pcapdump.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct relay *relay;
 	struct relaytimer timer;
 	bool timer_started;
+	struct busypoll busy; /* --busy-poll: spin a while after traffic */
 	struct txbatch tx; /* segments, frames and datagrams, a burst at a time */
 	struct pcapdump *pcap;
 	struct sockaddr_storage remote; /* --remote, resolved */

@@ -11,6 +11,7 @@
 #            --perf    also profile both daemons (perf record) in a 1400-byte run each way
 #            --only "direct tun raw scaling wg"   run only these parts
 #            --server-args "ARGS"   more fauxtcp-server flags (e.g. --no-conntrack-ack)
+#            --client-args "ARGS"   more fauxtcp-client flags (e.g. --busy-poll 0)
 #            --keep DIR   keep the daemons' logs and the raw results in DIR
 #            --loads "1400x1 1400x4@500M ..."  (SIZExSTREAMS[@RATE])  --msgs "64 1400"
 #            --wg-loads "1 4 1R 4R"   WireGuard TCP streams (R: server -> client)
@@ -73,9 +74,9 @@ build=${FAUXTCP_BUILD:-$here/../../build}
 
 secs=5 reps=3 flood_secs=10 rate=20000 peers="1 100 1000 10000" perf=0
 loads_list="1400x1 1400x4 1200x1 1200x4 1400x1@300M" msgs="64 1400" scale_modes="tun raw"
-only="direct tun raw scaling wg" server_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R" gso_loads="44 44@20000"
-flood_dirs="up down"
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+only="direct tun raw scaling wg" server_args='' client_args='' keep='' wg_secs=5 wg_loads="1 4 1R 4R"
+gso_loads="44 44@20000" flood_dirs="up down"
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) # every part, fewer variants: well under a minute
@@ -91,6 +92,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1 ;;
 	--only) only=$2; shift ;;
 	--server-args) server_args=$2; shift ;;
+	--client-args) client_args=$2; shift ;;
 	--keep) keep=$2; shift ;;
 	--loads) loads_list=$2; shift ;;
 	--msgs) msgs=$2; shift ;;
@@ -256,9 +258,10 @@ start_daemons() { # MODE LOGNAME [SERVER ARGS...]: server, then client; fails if
 	kill -0 "$server_pid" 2>/dev/null ||
 		{ fail "[$log] fauxtcp-server did not start: $(tail -3 "$tmp/$log-server.log")"; ok=1; }
 	# as deployed: an ordinary user holding CAP_NET_RAW only
+	# shellcheck disable=SC2086 # --client-args: split into flags
 	spawn "$C" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all,+net_raw --ambient-caps=+net_raw --bounding-set=-all,+net_raw \
-		"$client" -l 127.0.0.1:4000 -r 203.0.113.2:4567 2>"$tmp/$log-client.log"
+		"$client" -l 127.0.0.1:4000 -r 203.0.113.2:4567 $client_args 2>"$tmp/$log-client.log"
 	client_pid=$spawned
 	wait_udp "$C" 4000 && kill -0 "$client_pid" 2>/dev/null ||
 		{ fail "[$log] fauxtcp-client did not start: $(tail -3 "$tmp/$log-client.log")"; ok=1; }

@@ -433,6 +433,38 @@ Test(config, resolve_interval)
 		   "--resolve-interval is a client option, not a server one");
 }
 
+/* Both daemons: microseconds of polling without sleeping after traffic,
+ * off unless asked for, bounded so a typo cannot spin for seconds. */
+Test(config, busy_poll)
+{
+	struct config c = client();
+
+	cr_assert_eq(c.busy_poll, CONFIG_BUSY_POLL_DEFAULT);
+	cr_assert_eq(PARSE(&c, "--busy-poll", "50"), 0);
+	cr_assert_eq(c.busy_poll, 50);
+	cr_assert_eq(PARSE(&c, "--busy-poll", "0"), 0);
+	cr_assert_eq(c.busy_poll, 0);
+	cr_assert_eq(PARSE(&c, "--busy-poll", "10000"), 0);
+	cr_assert_eq(c.busy_poll, 10000);
+	expect_err(PARSE(&c, "--busy-poll", "10001"),
+		   "--busy-poll: expected 0 (off) to 10000 microseconds, got '10001'");
+	expect_err(PARSE(&c, "--busy-poll", "-1"),
+		   "--busy-poll: expected 0 (off) to 10000 microseconds, got '-1'");
+	expect_err(PARSE(&c, "--busy-poll", "50us"),
+		   "--busy-poll: expected 0 (off) to 10000 microseconds, got '50us'");
+	const char *f = write_ini("busy.ini", "[server]\nbusy-poll = 200\n");
+	c = server();
+	cr_assert_eq(config_load_file(&c, f, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.busy_poll, 200);
+	cr_assert_eq(PARSE(&c, "--busy-poll", "7"), 0, "a flag wins over the file");
+	cr_assert_eq(c.busy_poll, 7);
+	f = write_ini("busybad.ini", "[client]\nbusy-poll = 1e3\n");
+	c = client();
+	cr_assert_lt(config_load_file(&c, f, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "bad value for busy-poll: expected 0 (off) to 10000 microseconds, got '1e3'"),
+		  "%s", err);
+}
+
 Test(config, conntrack_ack)
 {
 	struct config c = server();
@@ -1323,6 +1355,7 @@ Test(config, usage_client_text)
 		"close idle connections (default 180)\n",
 		"\n      --resolve-interval SECONDS ",
 		"(default 60)\n",
+		"\n      --busy-poll MICROSECONDS ",
 		"(default 10000)\n",
 		"(default 5)\n",
 		"(default info)\n",
