@@ -506,7 +506,7 @@ profile() { # MODE DIR
 		grep -v '^#' | grep -v '^$' | head -8
 	echo "-- system calls, inclusive (their kernel work included)"
 	perf report -i "$data" --stdio --children --sort comm,sym -g none 2>/dev/null |
-		grep -E '\[k\] (__x64_sys_|__sys_)[a-z]' | head -10
+		grep -E '\[k\] ((__x64_sys_|__sys_)[a-z]|do_writev)' | head -10
 	echo "-- top functions, self time"
 	perf report -i "$data" --stdio --no-children --sort comm,dso,sym -g none --percent-limit 0.8 \
 		2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
