@@ -85,7 +85,7 @@ void reportrec_counters(struct status_buf *b, const struct relay_stats *st)
 static const struct rec tx_recs[] = {
 	TX(sent, "tx_messages", "Messages (segments, frames, datagrams) sent through the batch."),
 	TX(syscalls, "tx_syscalls", "System calls the batch spent sending them."),
-	TX(errors, "tx_refused", "Messages the kernel refused."),
+	TX(errors, "tx_refused", "Packets (segments, datagrams) the kernel refused, each one in a refused super-packet."),
 	TX(udp_gso_merged, "udp_gso_merged", "UDP datagrams sent inside another's message (UDP GSO)."),
 };
 
