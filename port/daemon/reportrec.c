@@ -102,7 +102,7 @@ static const struct rec link_recs[] = {
 	LK(rx_frames, "link_frames_in", "Frames read from the link (a super-packet counts once)."),
 	LK(rx_errors, "link_read_errors", "Failed reads on the link."),
 	LK(tx_frames, "link_frames_out", "Segments sent on the link, also those inside a super-packet."),
-	LK(tx_dropped, "link_tx_dropped", "Segments the device refused."),
+	LK(tx_dropped, "link_tx_dropped", "Segments the device refused when sent at once (too big for a slot); refused batched ones are in tx_refused."),
 	LK(gro.supers, "gro_super_packets", "GRO super-packets received and split."),
 	LK(gro.segments, "gro_segments", "Segments those super-packets held."),
 	LK(gso_supers, "gso_super_packets", "GSO super-packets sent."),
