@@ -11,8 +11,10 @@
  * of sleeping. A check handle, run once per loop iteration after the poll,
  * watches the relay's segment counters: traffic moves the deadline
  * window_us ahead; once the deadline passes with nothing new, the idle
- * handle stops and the loop blocks again. Idle, it costs nothing: no
- * handle is active, no timer is armed.
+ * handle stops and the loop blocks again. Idle, it costs next to
+ * nothing: no timer is armed and nothing wakes the loop; the check handle
+ * (active while window_us is not 0) only compares two counters when
+ * something else did.
  */
 #ifndef FAUXTCP_BUSYPOLL_H
 #define FAUXTCP_BUSYPOLL_H

@@ -118,7 +118,7 @@ void report_sends(struct status_buf *b, const struct txbatch *tx)
 {
 	const struct txbatch_stats *st = txbatch_stats(tx);
 
-	status_printf(b, "sends: %llu messages in %llu syscalls (batched), %llu refused by the kernel; "
+	status_printf(b, "sends: %llu messages in %llu syscalls (batched), %llu packets refused by the kernel; "
 		      "UDP datagrams sent inside another's message (UDP GSO) %llu%s\n",
 		      (unsigned long long)st->sent, (unsigned long long)st->syscalls,
 		      (unsigned long long)st->errors, (unsigned long long)st->udp_gso_merged,

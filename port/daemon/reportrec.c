@@ -85,7 +85,7 @@ void reportrec_counters(struct status_buf *b, const struct relay_stats *st)
 static const struct rec tx_recs[] = {
 	TX(sent, "tx_messages", "Messages (segments, frames, datagrams) sent through the batch."),
 	TX(syscalls, "tx_syscalls", "System calls the batch spent sending them."),
-	TX(errors, "tx_refused", "Messages the kernel refused."),
+	TX(errors, "tx_refused", "Packets (segments, datagrams) the kernel refused, each one in a refused super-packet."),
 	TX(udp_gso_merged, "udp_gso_merged", "UDP datagrams sent inside another's message (UDP GSO)."),
 };
 
@@ -102,7 +102,7 @@ static const struct rec link_recs[] = {
 	LK(rx_frames, "link_frames_in", "Frames read from the link (a super-packet counts once)."),
 	LK(rx_errors, "link_read_errors", "Failed reads on the link."),
 	LK(tx_frames, "link_frames_out", "Segments sent on the link, also those inside a super-packet."),
-	LK(tx_dropped, "link_tx_dropped", "Segments the device refused."),
+	LK(tx_dropped, "link_tx_dropped", "Segments the device refused when sent at once (too big for a slot); refused batched ones are in tx_refused."),
 	LK(gro.supers, "gro_super_packets", "GRO super-packets received and split."),
 	LK(gro.segments, "gro_segments", "Segments those super-packets held."),
 	LK(gso_supers, "gso_super_packets", "GSO super-packets sent."),

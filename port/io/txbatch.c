@@ -28,6 +28,19 @@ static void note_error(struct txbatch *b, int err, unsigned dropped)
 	b->last_error = err;
 }
 
+/* The packets in messages i to i + n - 1: each iovec of a message is one
+ * (a slot, then a segment joined to its GSO frame or a datagram to its UDP
+ * GSO message, txbatch_extend), so a refused super-packet counts every
+ * packet it lost, not one. */
+static unsigned packets_in(const struct txbatch *b, unsigned i, unsigned n)
+{
+	unsigned packets = 0;
+
+	for (unsigned k = i; k < i + n; k++)
+		packets += (unsigned)b->msgs[k].msg_hdr.msg_iovlen;
+	return packets;
+}
+
 /* A merged datagram message the kernel refused (no checksum offload on
  * the way out, an old kernel): its datagrams one by one, and no more
  * merging. */
@@ -51,7 +64,8 @@ static void resend_split(struct txbatch *b, unsigned i, int err)
 	}
 }
 
-/* A device's messages, one write each; a failed write loses its own. */
+/* A device's messages, one write each; a failed write loses its own
+ * packets: all the segments of a TSO frame. */
 static void flush_device(struct txbatch *b)
 {
 	for (unsigned i = 0; i < b->n; i++) {
@@ -62,7 +76,7 @@ static void flush_device(struct txbatch *b)
 		} while (r < 0 && errno == EINTR);
 		b->stats.syscalls++;
 		if (r < 0) {
-			note_error(b, errno, 1);
+			note_error(b, errno, packets_in(b, i, 1));
 			continue;
 		}
 		b->stats.sent++;
@@ -99,7 +113,7 @@ void txbatch_flush(struct txbatch *b)
 		/* A full buffer refuses the rest of the burst as it would have
 		 * refused each send; any other error is the first message's. */
 		unsigned dropped = (err == EAGAIN || err == ENOBUFS) ? b->n - i : 1;
-		note_error(b, err, dropped);
+		note_error(b, err, packets_in(b, i, dropped));
 		i += dropped;
 	}
 	b->n = 0;

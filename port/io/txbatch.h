@@ -25,7 +25,8 @@
 
 /* What the batch has done, for the status report. */
 struct txbatch_stats {
-	uint64_t sent, errors, syscalls;
+	uint64_t sent, syscalls; /* messages, and the calls that sent them */
+	uint64_t errors;         /* packets refused: all of a refused super-packet's */
 	uint64_t udp_gso_merged; /* datagrams that joined another's message */
 	bool udp_gso_off;        /* the kernel refused it once: plain sends */
 };
@@ -97,8 +98,8 @@ bool txbatch_is_last(const struct txbatch *b, const struct txbatch_mark *m);
 int txbatch_send_now(struct txbatch *b, int fd, const char *what,
 		     const struct iovec *iov, size_t iovlen,
 		     const struct sockaddr *to, socklen_t tolen);
-/* Sends what is queued; the messages the kernel refuses are counted in
- * errors and dropped (as a full socket buffer drops a datagram). */
+/* Sends what is queued; the packets of the messages the kernel refuses
+ * are counted in errors and dropped (as a full socket buffer drops a datagram). */
 void txbatch_flush(struct txbatch *b);
 const struct txbatch_stats *txbatch_stats(const struct txbatch *b);
 /* Flushes, closes the handles and frees the slots (b must stay valid

@@ -43,7 +43,7 @@ struct link_stats {
 	uint64_t rx_frames;  /* frames read (a super-packet counts once) */
 	uint64_t rx_errors;  /* failed reads: a frame lost, the link fine */
 	uint64_t tx_frames;  /* segments sent, also those inside a super-packet */
-	uint64_t tx_dropped; /* segments the device refused at once */
+	uint64_t tx_dropped; /* refused sent at once (tx_now); batched: txbatch errors */
 	struct gro_stats gro;
 	uint64_t gso_supers; /* GSO super-packets sent */
 	uint64_t gso_merged; /* segments that joined one */

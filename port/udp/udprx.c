@@ -13,8 +13,10 @@
 
 #define UDPRX_BATCH 16
 /* Up to ROUNDS x BATCH datagrams per wakeup, then the loop's other
- * sockets get their turn. */
+ * sockets get their turn. A batch of GRO super-datagrams may hold 64
+ * times as many: no further batch is read once that many came out. */
 #define UDPRX_ROUNDS 4
+#define UDPRX_BUDGET ((size_t)UDPRX_ROUNDS * UDPRX_BATCH)
 
 /* Pages count towards RSS only once a datagram has reached them. A slot
  * holds the largest UDP payload, so a GRO super-datagram (at most 64 KiB
@@ -76,18 +78,21 @@ static size_t gro_size(struct msghdr *m)
  * last, which may be shorter (a sender's final short segment), pointed at
  * in the slot. The boundaries are the sender's: WireGuard and QUIC put
  * one packet in each datagram. */
-static void deliver(struct udprx *u, const uint8_t *data, size_t len, size_t gso,
-		    const struct sockaddr *from)
+static size_t deliver(struct udprx *u, const uint8_t *data, size_t len, size_t gso,
+		     const struct sockaddr *from)
 {
+	size_t n = 0;
+
 	if (gso == 0 || gso >= len) {
 		u->datagram(u->ctx, data, len, from);
-		return;
+		return 1;
 	}
 	u->gro_super++;
-	for (size_t off = 0; off < len && u->polling; off += gso) {
+	for (size_t off = 0; off < len && u->polling; off += gso, n++) {
 		u->gro_datagrams++;
 		u->datagram(u->ctx, data + off, len - off < gso ? len - off : gso, from);
 	}
+	return n;
 }
 
 /* One recvmmsg() into the slots: the count, or -1 with errno. */
@@ -119,6 +124,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		if (!u->polling)
 			return;
 	}
+	size_t delivered = 0;
 	for (int round = 0; round < UDPRX_ROUNDS; round++) {
 		struct mmsghdr mm[UDPRX_BATCH];
 		struct sockaddr_storage from[UDPRX_BATCH];
@@ -130,10 +136,10 @@ static void on_readable(uv_poll_t *h, int status, int events)
 			return;
 		}
 		for (int i = 0; i < got && u->polling; i++)
-			deliver(u, rx_slots[i], mm[i].msg_len, gro_size(&mm[i].msg_hdr),
-				(const struct sockaddr *)&from[i]);
+			delivered += deliver(u, rx_slots[i], mm[i].msg_len, gro_size(&mm[i].msg_hdr),
+					     (const struct sockaddr *)&from[i]);
 		/* Short: the queue was empty when the kernel looked. */
-		if (got < UDPRX_BATCH || !u->polling)
+		if (got < UDPRX_BATCH || !u->polling || delivered >= UDPRX_BUDGET)
 			return;
 	}
 }

@@ -190,3 +190,29 @@ Test(udprx, a_gso_burst_comes_out_as_the_senders_datagrams)
 	cr_assert_eq(u.gro_datagrams, 49);
 	close(tx);
 }
+
+/* A wakeup reads at most 4 batches of 16 datagrams (UDPRX_ROUNDS) so the
+ * loop's other sockets get their turn; a batch of 16 GRO super-datagrams
+ * of 64 already holds 1024: it must not read a second one. A local user
+ * who can write to the client's port would otherwise hold the loop for
+ * 64 times longer per wakeup. */
+Test(udprx, gro_bursts_do_not_stretch_a_wakeup)
+{
+	struct sockaddr_in any = loopback(0);
+	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any, NULL);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in to = loopback(port_of(fd));
+	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
+	int tx = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(tx, (struct sockaddr *)&any, sizeof(any)), 0);
+	for (unsigned k = 0; k < 17; k++)
+		send_gso(tx, &to, 64, 8, 8, 0);
+	/* All queued before the loop looks: one pass, one wakeup. */
+	uv_run(&loop, UV_RUN_NOWAIT);
+	cr_assert_eq(u.gro_super, 16, "super-datagrams in one wakeup: %llu",
+		     (unsigned long long)u.gro_super);
+	cr_assert_eq(s.count, 16 * 64);
+	RUN_UNTIL(&loop, s.count >= 17 * 64);
+	cr_assert_eq(s.count, 17 * 64);
+	close(tx);
+}
