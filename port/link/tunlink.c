@@ -19,6 +19,8 @@ static int tun_tx(void *ctx, struct pbuf *p)
 {
 	struct tunlink *t = ctx;
 
+	if (!t->link.tx)
+		return -EBADF; /* stopped: the device is no longer ours to write */
 	return link_tx_batch(&t->link, p, NULL, NULL);
 }
 
