@@ -135,24 +135,6 @@ static void vnet_for(const struct link *l, const struct link_hdrs *h, struct vne
 		memset(vh, 0, sizeof(*vh));
 }
 
-void link_tx_prepare(struct link *l, const struct pbuf *p, struct vnet_hdr *vh)
-{
-	uint8_t buf[LINK_TX_HDRS];
-	const uint8_t *hdrs = p->payload;
-	size_t hlen = p->len;
-	struct link_hdrs h;
-
-	if (l->pcap)
-		capture_tx(l, p);
-	/* Read in place unless the headers straddle pbufs. */
-	if (hlen < sizeof(buf) && p->next) {
-		hlen = pbuf_copy_partial(p, buf, sizeof(buf), 0);
-		hdrs = buf;
-	}
-	link_parse(l, hdrs, hlen, &h);
-	vnet_for(l, &h, vh);
-}
-
 /* Appends the data segment p to the open super-packet, if it fits: the
  * one opened by the last frame, still the batch's last message, unsent. */
 static bool gso_append(struct link *l, struct pbuf *p, const uint8_t *hdrs, size_t hlen)

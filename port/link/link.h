@@ -91,10 +91,6 @@ bool link_stop(struct link *l, uv_close_cb close_cb);
  * super-packet is cut in place (gro_split): buf is overwritten. */
 void link_rx_frame(struct link *l, uint8_t *buf, size_t n, size_t cap);
 
-/* Records p in --pcap (settling the held received segment first) and
- * fills the virtio-net header it is to be written with. */
-void link_tx_prepare(struct link *l, const struct pbuf *p, struct vnet_hdr *vh);
-
 /* HDR-VIEW (to become core/hdr.h's view at merge): what the link needs
  * from a frame's first hlen bytes, parsed by link_parse alone. */
 struct link_hdrs {
