@@ -43,14 +43,6 @@ E2E_CLIENT=$tmp/fauxtcp-client E2E_SERVER=$tmp/fauxtcp-server
 
 e2e_router_topology ipv6=0 || e2e_die "cannot build the topology"
 
-too_big() { # datagrams too big for the tunnel: the client's, the server's
-	local c s
-	c=$(nc_ "${E2E_USER[@]}" "$E2E_CLIENT" status -v -l 127.0.0.1:4000 2>/dev/null |
-		grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
-	s=$(ns_ "$E2E_SERVER" status -v -l 4567 2>/dev/null | grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
-	echo "${c:-?} ${s:-?}"
-}
-
 # check NAME SEED SEND_NS SEND_ARGS RECV_NS RECV_ARGS: the receiver first
 # (in the background), then the sender; the receiver's verdict.
 check() {
@@ -81,7 +73,7 @@ run_mode() { # tun | raw
 		"$NS_C" "--bind 127.0.0.1:4100 --to 127.0.0.1:4000" "$NS_S" "--bind 127.0.0.1:5001"
 	check "$tag s->c, UDP_SEGMENT bursts from the remote into fauxtcp-server" 12 \
 		"$NS_S" "--bind 127.0.0.1:5001" "$NS_C" "--bind 127.0.0.1:4200 --to 127.0.0.1:4000"
-	tb=$(too_big)
+	tb=$(e2e_too_big 127.0.0.1:4000 4567)
 	e2e_result "$tag no datagram too big for the tunnel (client, server: $tb)" \
 		"$([ "$tb" = "0 0" ]; echo $?)"
 	e2e_result "$tag both daemons alive" "$(kill -0 "$srv" && kill -0 "$cli"; echo $?)"

@@ -621,3 +621,15 @@ e2e_cpu_ticks() {
 e2e_rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
+
+# e2e_too_big CLIENT_LOCAL SERVER_PORT: "C S", the datagrams each daemon
+# dropped as too big for the tunnel (status -v of the client listening on
+# CLIENT_LOCAL in NS_C, as E2E_USER, and of the server on SERVER_PORT in
+# NS_S); ? where a daemon did not answer.
+e2e_too_big() {
+	local c s
+	c=$(nc_ "${E2E_USER[@]}" "$E2E_CLIENT" status -v -l "$1" 2>/dev/null |
+		grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
+	s=$(ns_ "$E2E_SERVER" status -v -l "$2" 2>/dev/null | grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
+	echo "${c:-?} ${s:-?}"
+}

@@ -134,14 +134,6 @@ transfer() {
 		"$([ "$want" = "$have" ]; echo $?)"
 }
 
-too_big() { # datagrams too big for the tunnel: the client's, the server's
-	local c s
-	c=$(nc_ "${E2E_USER[@]}" "$E2E_CLIENT" status -v -l 127.0.0.1:4000 2>/dev/null |
-		grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
-	s=$(ns_ "$E2E_SERVER" status -v -l 4567 2>/dev/null | grep -o 'drops: too big [0-9]*' | grep -o '[0-9]*$')
-	echo "${c:-?} ${s:-?}"
-}
-
 server_gso() { # the server's link line: GSO super-packets sent, segments that joined one
 	ns_ "$E2E_SERVER" status -v -l 4567 2>/dev/null |
 		sed -n 's/.*GSO super-packets sent \([0-9]*\) carrying \([0-9]*\) more.*/\1 \2/p'
@@ -163,7 +155,7 @@ run_mode() { # tun | raw
 		quiet nc_ ping -6 -c 3 -i 0.2 -W 2 -M "do" -s $((wg_mtu - 48)) 2001:db8:14::2
 	transfer "$tag TCP office -> home" "$tmp/up.bin" up
 	transfer "$tag TCP home -> office" "$tmp/down.bin" down
-	tb=$(too_big)
+	tb=$(e2e_too_big 127.0.0.1:4000 4567)
 	e2e_result "$tag no datagram too big for the tunnel (client, server: $tb)" \
 		"$([ "$tb" = "0 0" ]; echo $?)"
 	# home -> office left the server as TSO frames (TUN: written to the

@@ -93,15 +93,24 @@ static void teardown(void)
 
 TestSuite(udprx, .init = setup, .fini = teardown);
 
-Test(udprx, a_burst_arrives_whole_in_order_with_its_source)
+/* u reading on a loopback port of its own (its address in *to), and a
+ * sender's socket bound to another: returned, closed by the test. */
+static int reader_and_sender(struct sockaddr_in *to)
 {
 	struct sockaddr_in any = loopback(0);
 	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any, NULL);
 	cr_assert_geq(fd, 0);
-	struct sockaddr_in to = loopback(port_of(fd));
+	*to = loopback(port_of(fd));
 	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
 	int tx = socket(AF_INET, SOCK_DGRAM, 0);
 	cr_assert_eq(bind(tx, (struct sockaddr *)&any, sizeof(any)), 0);
+	return tx;
+}
+
+Test(udprx, a_burst_arrives_whole_in_order_with_its_source)
+{
+	struct sockaddr_in to;
+	int tx = reader_and_sender(&to);
 	/* More than one recvmmsg batch (16), sizes 1..40. */
 	for (unsigned i = 0; i < 40; i++) {
 		uint8_t buf[64];
@@ -163,13 +172,8 @@ static void send_gso(int tx, const struct sockaddr_in *to, unsigned count, int s
 
 Test(udprx, a_gso_burst_comes_out_as_the_senders_datagrams)
 {
-	struct sockaddr_in any = loopback(0);
-	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any, NULL);
-	cr_assert_geq(fd, 0);
-	struct sockaddr_in to = loopback(port_of(fd));
-	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
-	int tx = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_eq(bind(tx, (struct sockaddr *)&any, sizeof(any)), 0);
+	struct sockaddr_in to;
+	int tx = reader_and_sender(&to);
 	send_gso(tx, &to, 5, 100, 37, 0);	/* a short last one: 0..4 */
 	send_gso(tx, &to, 1, 100, 60, 5);	/* a burst of one, shorter: 5 */
 	send_gso(tx, &to, 44, 1400, 1400, 6);	/* full-size, all equal: 6..49 */
@@ -198,13 +202,8 @@ Test(udprx, a_gso_burst_comes_out_as_the_senders_datagrams)
  * 64 times longer per wakeup. */
 Test(udprx, gro_bursts_do_not_stretch_a_wakeup)
 {
-	struct sockaddr_in any = loopback(0);
-	int fd = udprx_socket(AF_INET, (struct sockaddr *)&any, NULL);
-	cr_assert_geq(fd, 0);
-	struct sockaddr_in to = loopback(port_of(fd));
-	cr_assert_eq(udprx_start(&u, &loop, fd, on_datagram, on_error, &s), 0);
-	int tx = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_eq(bind(tx, (struct sockaddr *)&any, sizeof(any)), 0);
+	struct sockaddr_in to;
+	int tx = reader_and_sender(&to);
 	for (unsigned k = 0; k < 17; k++)
 		send_gso(tx, &to, 64, 8, 8, 0);
 	/* All queued before the loop looks: one pass, one wakeup. */
